@@ -1,0 +1,185 @@
+using SchedExt.Topology.Shapes;
+
+namespace SchedExt.Extender.State;
+
+/// <summary>
+/// The mutable source of truth that cluster sources (API watch, snapshot file, demo) write into. Readers get an
+/// immutable <see cref="ClusterSnapshot"/>; it is rebuilt on the first read after a change and published atomically,
+/// so a burst of watch events costs one rebuild.
+/// </summary>
+internal sealed class ClusterState
+{
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PodAllocation> _pods = new(StringComparer.Ordinal);
+    private volatile ClusterSnapshot _current = ClusterSnapshot.Empty;
+    private bool _dirty;
+    private bool _synced;
+    private long _version;
+    private long _lastContactTicks;
+
+    public ClusterState(ShapeCatalog catalog, TimeProvider time)
+    {
+        Catalog = catalog;
+        _time = time;
+    }
+
+    /// <summary>The catalog every node's shape is interned in.</summary>
+    public ShapeCatalog Catalog { get; }
+
+    /// <summary>When a source last heard from its backend (event, bookmark or successful list); null before that.</summary>
+    public DateTimeOffset? LastContact
+    {
+        get
+        {
+            var ticks = Interlocked.Read(ref _lastContactTicks);
+            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>The latest snapshot, rebuilt first if anything changed since it was published.</summary>
+    public ClusterSnapshot Current
+    {
+        get
+        {
+            if (!Volatile.Read(ref _dirty))
+            {
+                return _current;
+            }
+
+            lock (_gate)
+            {
+                if (_dirty)
+                {
+                    _current = Build();
+                    _dirty = false;
+                }
+
+                return _current;
+            }
+        }
+    }
+
+    /// <summary>Records that the backend answered, for readiness (a watch that is silent too long is stale).</summary>
+    public void Touch() => Interlocked.Exchange(ref _lastContactTicks, _time.GetUtcNow().UtcTicks);
+
+    public void UpsertNode(NodeInfo node)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        lock (_gate)
+        {
+            _nodes[node.Name] = node;
+            _dirty = true;
+        }
+    }
+
+    public void RemoveNode(string name)
+    {
+        lock (_gate)
+        {
+            _dirty |= _nodes.Remove(name);
+        }
+    }
+
+    /// <summary>Adds or replaces a pod's allocation; a pod without GPUs or gone terminal should be removed instead.</summary>
+    public void UpsertPod(PodAllocation pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        lock (_gate)
+        {
+            _pods[pod.Uid] = pod;
+            _dirty = true;
+        }
+    }
+
+    public void RemovePod(string uid)
+    {
+        lock (_gate)
+        {
+            _dirty |= _pods.Remove(uid);
+        }
+    }
+
+    /// <summary>Replaces everything with a fresh full list (initial sync, or re-list after 410 Gone) and marks the state synced.</summary>
+    public void ReplaceAll(IEnumerable<NodeInfo>? nodes, IEnumerable<PodAllocation>? pods)
+    {
+        lock (_gate)
+        {
+            if (nodes is not null)
+            {
+                _nodes.Clear();
+                foreach (var node in nodes)
+                {
+                    _nodes[node.Name] = node;
+                }
+            }
+
+            if (pods is not null)
+            {
+                _pods.Clear();
+                foreach (var pod in pods)
+                {
+                    _pods[pod.Uid] = pod;
+                }
+            }
+
+            _synced = true;
+            _dirty = true;
+        }
+
+        Touch();
+    }
+
+    /// <summary>Marks the first full sync done without replacing anything.</summary>
+    public void MarkSynced()
+    {
+        lock (_gate)
+        {
+            _synced = true;
+            _dirty = true;
+        }
+
+        Touch();
+    }
+
+    private ClusterSnapshot Build()
+    {
+        var used = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, GroupPlacement>(StringComparer.Ordinal);
+        foreach (var pod in _pods.Values)
+        {
+            used[pod.Node] = used.GetValueOrDefault(pod.Node) | pod.Gpus;
+            if (pod.PlacementGroup is not null && _nodes.TryGetValue(pod.Node, out var host))
+            {
+                if (!groups.TryGetValue(pod.PlacementGroup, out var g))
+                {
+                    groups[pod.PlacementGroup] = g = new GroupPlacement();
+                }
+
+                g.Placed++;
+                if (host.Rack is not null)
+                {
+                    g.ByRack[host.Rack] = g.ByRack.GetValueOrDefault(host.Rack) + 1;
+                }
+
+                if (host.Block is not null)
+                {
+                    g.ByBlock[host.Block] = g.ByBlock.GetValueOrDefault(host.Block) + 1;
+                }
+            }
+        }
+
+        // Reuse NodeState objects whose inputs did not change: a pod event then costs one dictionary copy, not N objects.
+        var previous = _current;
+        var nodes = new Dictionary<string, NodeState>(_nodes.Count, StringComparer.Ordinal);
+        foreach (var (name, info) in _nodes)
+        {
+            var mask = used.GetValueOrDefault(name) & info.Shape.AllGpus;
+            var old = previous.FindNode(name);
+            nodes[name] = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask ? old : new NodeState(info, mask);
+        }
+
+        return new ClusterSnapshot(++_version, _time.GetUtcNow(), _synced, nodes, new Dictionary<string, PodAllocation>(_pods, StringComparer.Ordinal), groups);
+    }
+}

@@ -1,0 +1,19 @@
+using SchedExt.Topology.Shapes;
+
+namespace SchedExt.Extender.State;
+
+/// <summary>A node and the GPUs in use on it, at one snapshot.</summary>
+internal sealed class NodeState(NodeInfo info, ulong usedGpus)
+{
+    public NodeInfo Info { get; } = info;
+
+    public string Name => Info.Name;
+
+    public NodeShape Shape => Info.Shape;
+
+    /// <summary>GPUs held by bound pods (from their annotations).</summary>
+    public ulong UsedGpus { get; } = usedGpus;
+
+    /// <summary>GPUs not held by any pod.</summary>
+    public ulong FreeGpus => Info.Shape.AllGpus & ~UsedGpus;
+}

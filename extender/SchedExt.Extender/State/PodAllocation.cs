@@ -1,0 +1,10 @@
+namespace SchedExt.Extender.State;
+
+/// <summary>GPUs held by one pod on one node, as recorded in its <c>schedext.io/assigned-gpus</c> annotation (or reserved in flight).</summary>
+/// <param name="Uid">The pod's UID.</param>
+/// <param name="Namespace">The pod's namespace.</param>
+/// <param name="Name">The pod's name.</param>
+/// <param name="Node">The node the GPUs are on.</param>
+/// <param name="Gpus">GPU index mask.</param>
+/// <param name="PlacementGroup">The pod's <c>schedext.io/placement-group</c>, or null.</param>
+internal sealed record PodAllocation(string Uid, string Namespace, string Name, string Node, ulong Gpus, string? PlacementGroup);
