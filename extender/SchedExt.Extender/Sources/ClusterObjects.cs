@@ -15,6 +15,7 @@ internal sealed record ClusterObjects(IReadOnlyList<V1Node> Nodes, IReadOnlyList
         ArgumentNullException.ThrowIfNull(pods);
         var nodeInfos = Nodes.Select(nodes.Read).OfType<NodeInfo>().ToList();
         var allocations = Pods.Select(pods.Read).OfType<PodAllocation>().ToList();
+        nodes.ForgetAllExcept(nodeInfos.Select(n => n.Name).ToHashSet(StringComparer.Ordinal));
         state.ReplaceAll(nodeInfos, allocations);
         return (nodeInfos.Count, allocations.Count);
     }

@@ -167,33 +167,8 @@ internal sealed class NodeReader
     }
 
     /// <summary>Fills the product of GPUs the annotation left without one from GPU Feature Discovery's label.</summary>
-    private static NodeTopology WithProduct(NodeTopology topology, string product)
-    {
-        if (topology.Gpus.All(g => g.Product is not null))
-        {
-            return topology;
-        }
-
-        var n = topology.GpuCount;
-        var m = topology.Nics.Count;
-        var gpuLinks = new Link[n * n];
-        var nicLinks = new Link[n * m];
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j < n; j++)
-            {
-                gpuLinks[(i * n) + j] = topology.GpuLink(i, j);
-            }
-
-            for (var j = 0; j < m; j++)
-            {
-                nicLinks[(i * m) + j] = topology.NicLink(i, j);
-            }
-        }
-
-        var gpus = topology.Gpus.Select(g => g.Product is null ? g with { Product = product } : g).ToArray();
-        return NodeTopology.Create(gpus, topology.Nics, topology.NumaNodes, gpuLinks, nicLinks);
-    }
+    private static NodeTopology WithProduct(NodeTopology topology, string product) =>
+        topology.Gpus.All(g => g.Product is not null) ? topology : TopologyCopy.WithGpus(topology, g => g.Product is null ? g with { Product = product } : g);
 
     private MachineKind MachineOf(string name, IDictionary<string, string>? labels)
     {

@@ -3,9 +3,6 @@ namespace SchedExt.Extender.Sources;
 /// <summary>Every log message of the cluster sources, with stable event ids (2000–2099).</summary>
 internal static partial class SourceLog
 {
-    [LoggerMessage(2000, LogLevel.Information, "Cluster state comes from {Source}")]
-    public static partial void SourceSelected(this ILogger logger, string source);
-
     [LoggerMessage(2001, LogLevel.Warning, "Node {Node}: topology annotation not used ({Problem}); treating its {Gpus} GPUs as unconnected")]
     public static partial void NodeTopologyProblem(this ILogger logger, string node, string problem, int gpus);
 
