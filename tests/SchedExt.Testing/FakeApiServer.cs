@@ -223,7 +223,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
         var name = path.Length >= 2 ? path[1] : null;
         var subresource = path.Length == 3 ? path[2] : null;
-        var watch = request.Query["watch"] is var w && (w == "true" || w == "1");
+        var watch = IsTrue(request.Query["watch"]);
         var verb = (request.Method, name, watch) switch
         {
             ("GET", null, true) => "WATCH",
@@ -396,7 +396,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         var query = context.Request.Query;
         var selector = FieldSelector.Parse(query["fieldSelector"], type);
-        var bookmarks = query["allowWatchBookmarks"] == "true";
+        var bookmarks = IsTrue(query["allowWatchBookmarks"]);
         var timeout = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
             : DefaultWatchTimeout;
@@ -487,6 +487,9 @@ public sealed class FakeApiServer : IAsyncDisposable
         await context.Response.WriteAsync(line, context.RequestAborted).ConfigureAwait(false);
         await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>Go's strconv.ParseBool, which the API server uses for boolean query parameters.</summary>
+    private static bool IsTrue(string? value) => value is "1" or "t" or "T" or "true" or "TRUE" or "True";
 
     private static void CheckVersion(ResourceType type, string name, string? expected, JsonObject current)
     {

@@ -18,7 +18,8 @@ internal sealed record Change(long Version, ResourceType Type, string EventType,
 /// <summary>An open watch: receives every change of its resource type (and namespace) in commit order.</summary>
 internal sealed class Watcher(ResourceType type, string? ns)
 {
-    public Channel<Change> Events { get; } = Channel.CreateUnbounded<Change>(new UnboundedChannelOptions { SingleReader = true });
+    // Not SingleReader: only the multi-reader unbounded channel can Count, which bookmarks rely on.
+    public Channel<Change> Events { get; } = Channel.CreateUnbounded<Change>();
 
     public bool Accepts(Change change) => change.Type == type && (ns is null || ns == ObjectStore.NamespaceOf(change.Object));
 }
