@@ -168,11 +168,6 @@ internal static class DemoCluster
         {
             [SchedExtKeys.AssignedGpus] = State.AssignedGpus.Format(mask),
         };
-        if (size >= 4)
-        {
-            annotations[SchedExtKeys.Interconnect] = "nvlink";
-        }
-
         if (size == 8)
         {
             annotations[SchedExtKeys.PlacementGroup] = $"{ns}-pretrain-{(index % 2) + 1}";
