@@ -1,0 +1,240 @@
+using System.Net;
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using SchedExt.Testing;
+
+namespace SchedExt.Extender.Tests.State;
+
+/// <summary>The fake API server must behave like the real one where SchedExt relies on it, or the extender tests prove nothing.</summary>
+public sealed class FakeApiServerTests : IAsyncLifetime
+{
+    private const string Ns = "schedext-system";
+
+    private FakeApiServer _server = null!;
+    private Kubernetes _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeApiServer.StartAsync();
+        _client = _server.CreateClient();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task CreateLease_Twice_SecondIsAlreadyExists()
+    {
+        var created = await _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("gpu-1.3", "pod-a"), Ns);
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("gpu-1.3", "pod-b"), Ns));
+
+        Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
+        Assert.Contains("AlreadyExists", error.Response.Content, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(created.Metadata.Uid));
+        Assert.Equal("pod-a", _server.GetLease(Ns, "gpu-1.3")!.Spec.HolderIdentity);
+        Assert.Equal(2, _server.Requests("POST leases.coordination.k8s.io"));
+    }
+
+    [Theory]
+    [InlineData("stale resourceVersion", false, true)]
+    [InlineData("other uid", true, false)]
+    public async Task DeleteLease_FailedPrecondition_ConflictAndKept(string name, bool staleUid, bool staleVersion)
+    {
+        Assert.NotNull(name);
+        var lease = await _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("gpu-1.0", "pod-a"), Ns);
+        var preconditions = new V1Preconditions
+        {
+            Uid = staleUid ? "not-the-uid" : lease.Metadata.Uid,
+            ResourceVersion = staleVersion ? "1" : lease.Metadata.ResourceVersion,
+        };
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            _client.CoordinationV1.DeleteNamespacedLeaseAsync("gpu-1.0", Ns, new V1DeleteOptions { Preconditions = preconditions }));
+
+        Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
+        Assert.NotNull(_server.GetLease(Ns, "gpu-1.0"));
+    }
+
+    [Fact]
+    public async Task DeleteLease_MatchingPreconditions_Deleted()
+    {
+        var lease = await _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("gpu-1.0", "pod-a"), Ns);
+
+        await _client.CoordinationV1.DeleteNamespacedLeaseAsync("gpu-1.0", Ns, new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = lease.Metadata.Uid, ResourceVersion = lease.Metadata.ResourceVersion } });
+
+        Assert.Null(_server.GetLease(Ns, "gpu-1.0"));
+        var missing = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.ReadNamespacedLeaseAsync("gpu-1.0", Ns));
+        Assert.Equal(HttpStatusCode.NotFound, missing.Response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("merge patch", V1Patch.PatchType.MergePatch, """{"metadata":{"annotations":{"schedext.io/assigned-gpus":"0,1"}}}""")]
+    [InlineData("strategic merge patch", V1Patch.PatchType.StrategicMergePatch, """{"metadata":{"annotations":{"schedext.io/assigned-gpus":"0,1"}}}""")]
+    [InlineData("JSON patch", V1Patch.PatchType.JsonPatch, """[{"op":"add","path":"/metadata/annotations/schedext.io~1assigned-gpus","value":"0,1"}]""")]
+    public async Task PatchPod_AnnotationPatch_AppliedAndVersionBumped(string name, V1Patch.PatchType type, string patch)
+    {
+        Assert.NotNull(name);
+        var before = _server.PutPod(KubeObjects.Pod("ml", "p", null, null, phase: "Pending"));
+
+        var after = await _client.CoreV1.PatchNamespacedPodAsync(new V1Patch(patch, type), "p", "ml");
+
+        Assert.Equal("0,1", after.Metadata.Annotations["schedext.io/assigned-gpus"]);
+        Assert.Equal("0,1", _server.GetPod("ml", "p")!.Metadata.Annotations["schedext.io/assigned-gpus"]);
+        Assert.True(long.Parse(after.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture) > long.Parse(before.Metadata.ResourceVersion, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(before.Metadata.Uid, after.Metadata.Uid);
+    }
+
+    [Theory]
+    [InlineData("merge patch naming an old version", V1Patch.PatchType.MergePatch, """{"metadata":{"resourceVersion":"1","annotations":{"a":"b"}}}""", HttpStatusCode.Conflict)]
+    [InlineData("JSON patch test that fails", V1Patch.PatchType.JsonPatch, """[{"op":"test","path":"/spec/nodeName","value":"gpu-9"}]""", HttpStatusCode.UnprocessableEntity)]
+    [InlineData("JSON patch removing what is absent", V1Patch.PatchType.JsonPatch, """[{"op":"remove","path":"/metadata/labels/none"}]""", HttpStatusCode.UnprocessableEntity)]
+    public async Task PatchPod_Rejected_StatusAndUnchanged(string name, V1Patch.PatchType type, string patch, HttpStatusCode expected)
+    {
+        Assert.NotNull(name);
+        var before = _server.PutPod(KubeObjects.Pod("ml", "p", null, null, phase: "Pending"));
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.PatchNamespacedPodAsync(new V1Patch(patch, type), "p", "ml"));
+
+        Assert.Equal(expected, error.Response.StatusCode);
+        Assert.Equal(before.Metadata.ResourceVersion, _server.GetPod("ml", "p")!.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task Bind_UnboundPod_SetsNodeAndCopiesAnnotations_SecondBindConflicts()
+    {
+        var pod = _server.PutPod(KubeObjects.Pod("ml", "p", null, null, phase: "Pending"));
+
+        await _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "gpu-1", pod.Metadata.Uid, ("schedext.io/assigned-gpus", "2,3")), "p", "ml");
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "gpu-2", null), "p", "ml"));
+        var same = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "gpu-1", null), "p", "ml"));
+
+        var bound = _server.GetPod("ml", "p")!;
+        Assert.Equal("gpu-1", bound.Spec.NodeName);
+        Assert.Equal("2,3", bound.Metadata.Annotations["schedext.io/assigned-gpus"]);
+        Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode);
+        Assert.Contains("already assigned to node", again.Response.Content, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Conflict, same.Response.StatusCode);
+        Assert.Equal(1, _server.BindingsCreated);
+    }
+
+    [Fact]
+    public async Task Bind_WrongUid_Conflict()
+    {
+        _server.PutPod(KubeObjects.Pod("ml", "p", null, null, phase: "Pending"));
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", "gpu-1", "other-uid"), "p", "ml"));
+
+        Assert.Equal(HttpStatusCode.Conflict, error.Response.StatusCode);
+        Assert.Null(_server.GetPod("ml", "p")!.Spec.NodeName);
+    }
+
+    [Fact]
+    public async Task Bind_ConcurrentToDifferentNodes_ExactlyOneWins()
+    {
+        _server.PutPod(KubeObjects.Pod("ml", "p", null, null, phase: "Pending"));
+
+        var attempts = Enumerable.Range(0, 64).Select(async i =>
+        {
+            try
+            {
+                await _client.CoreV1.CreateNamespacedPodBindingAsync(Binding("p", $"gpu-{i}", null), "p", "ml");
+                return true;
+            }
+            catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+            {
+                return false;
+            }
+        });
+
+        var results = await Task.WhenAll(attempts);
+
+        Assert.Single(results, won => won);
+        Assert.Equal(1, _server.BindingsCreated);
+    }
+
+    [Fact]
+    public async Task CreateEvents_BothApiGroups_Stored()
+    {
+        await _client.CoreV1.CreateNamespacedEventAsync(
+            new Corev1Event { Metadata = new V1ObjectMeta { GenerateName = "p." }, InvolvedObject = new V1ObjectReference { Kind = "Pod", Name = "p", NamespaceProperty = "ml" }, Reason = "Scheduled", Message = "bound" },
+            "ml");
+        await _client.EventsV1.CreateNamespacedEventAsync(
+            new Eventsv1Event { Metadata = new V1ObjectMeta { Name = "p.1" }, EventTime = DateTime.UnixEpoch, Reason = "Scheduled", Action = "Binding", ReportingController = "schedext", ReportingInstance = "x", Note = "bound" },
+            "ml");
+
+        Assert.Equal("bound", Assert.Single(_server.CoreEvents()).Message);
+        Assert.StartsWith("p.", _server.CoreEvents()[0].Metadata.Name, StringComparison.Ordinal);
+        Assert.Equal("bound", Assert.Single(_server.Events()).Note);
+    }
+
+    [Fact]
+    public async Task Watch_FromExpiredVersion_ErrorEvent410()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        var old = _server.ResourceVersion;
+        _server.PutNode(KubeObjects.Node("gpu-2", 8));
+        _server.ExpireWatchHistory();
+        Exception? error = null;
+
+        await foreach (var unexpected in _client.CoreV1.WatchListNodeAsync(resourceVersion: (old - 1).ToString(System.Globalization.CultureInfo.InvariantCulture), timeoutSeconds: 5, onError: e => error = e))
+        {
+            Assert.Fail($"unexpected event {unexpected.Item1}");
+        }
+
+        var status = Assert.IsType<KubernetesException>(error).Status;
+        Assert.Equal((410, "Expired"), (status.Code, status.Reason));
+    }
+
+    [Fact]
+    public async Task Watch_FieldSelector_PodLeavingSelectionIsDeleted()
+    {
+        _server.PutPod(KubeObjects.Pod("ml", "p", "gpu-1", "0"));
+        var list = await _client.CoreV1.ListPodForAllNamespacesAsync(fieldSelector: "spec.nodeName!=,status.phase!=Succeeded");
+        var events = new List<(WatchEventType, string)>();
+        using var cts = new CancellationTokenSource();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var (type, pod) in _client.CoreV1.WatchListPodForAllNamespacesAsync(fieldSelector: "spec.nodeName!=,status.phase!=Succeeded", resourceVersion: list.Metadata.ResourceVersion, timeoutSeconds: 10, cancellationToken: cts.Token))
+            {
+                events.Add((type, pod.Status.Phase));
+                if (events.Count == 2)
+                {
+                    return;
+                }
+            }
+        });
+
+        _server.ModifyPod("ml", "p", p => p.Status.Phase = "Running");
+        _server.PutPod(KubeObjects.Pod("ml", "unbound", null, null, phase: "Pending"));
+        _server.ModifyPod("ml", "p", p => p.Status.Phase = "Succeeded");
+        await watching;
+
+        Assert.Single(list.Items);
+        Assert.Equal([(WatchEventType.Modified, "Running"), (WatchEventType.Deleted, "Succeeded")], events);
+    }
+
+    [Fact]
+    public async Task List_UnknownFieldSelector_BadRequest()
+    {
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ListNodeAsync(fieldSelector: "spec.nodeName=x"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, error.Response.StatusCode);
+    }
+
+    private static V1Lease Lease(string name, string holder) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = Ns },
+        Spec = new V1LeaseSpec { HolderIdentity = holder },
+    };
+
+    private static V1Binding Binding(string pod, string node, string? uid, params (string Key, string Value)[] annotations) => new()
+    {
+        Metadata = new V1ObjectMeta { Name = pod, NamespaceProperty = "ml", Uid = uid, Annotations = annotations.Length == 0 ? null : annotations.ToDictionary(a => a.Key, a => a.Value) },
+        Target = new V1ObjectReference { Kind = "Node", Name = node },
+    };
+}
