@@ -10,6 +10,14 @@ public sealed class TopologyFormatException : FormatException
         Reason = reason;
     }
 
+    /// <summary>A malformed field whose cause is another exception (e.g. a <see cref="System.Text.Json.JsonException"/>).</summary>
+    public TopologyFormatException(string field, string reason, Exception innerException)
+        : base($"{field}: {reason}", innerException)
+    {
+        Field = field;
+        Reason = reason;
+    }
+
     public TopologyFormatException()
     {
         Field = string.Empty;
