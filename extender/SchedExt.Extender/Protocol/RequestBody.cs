@@ -83,7 +83,8 @@ internal sealed class VerbScratch
 
     public System.Text.Json.Utf8JsonWriter Writer { get; }
 
-    public VerbScratch() => Writer = new System.Text.Json.Utf8JsonWriter(Output, new System.Text.Json.JsonWriterOptions { SkipValidation = false });
+    // Relaxed escaping keeps reasons readable in logs and dumps (' stays '); the output is never embedded in HTML.
+    public VerbScratch() => Writer = new System.Text.Json.Utf8JsonWriter(Output, new System.Text.Json.JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     public void Append(in ReadOnlySequence<byte> data)
     {
