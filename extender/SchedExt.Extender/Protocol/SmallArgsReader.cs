@@ -136,7 +136,9 @@ internal static class SmallArgsReader
                         else
                         {
                             facts.Read(ref reader, gpuResource, $"{map}[{node}].Pods[]");
-                            victims.Pods.Add(new Victim(facts.Uid ?? throw new ProtocolException($"{map}[{node}].Pods[] has no metadata.uid"), facts.Annotation(Topology.Requests.SchedExtKeys.AssignedGpus)));
+                            // A full pod without a UID (upstream's own compatibility sample has none) cannot be looked up; it keeps
+                            // its annotation so its GPUs still count, and is answered with an empty UID.
+                            victims.Pods.Add(new Victim(facts.Uid ?? string.Empty, facts.Annotation(Topology.Requests.SchedExtKeys.AssignedGpus)));
                         }
                     }
                 }
