@@ -150,6 +150,7 @@ public sealed class NvidiaSmiTopologyParserTests
     [InlineData("nvidia-smi's empty cell before GPU NUMA ID", "0-7|1||N/A", 1, "0-7")]
     [InlineData("empty trailing cells", "0-7|1||N/A||", 1, "0-7")]
     [InlineData("GPU NUMA ID cell missing", "0-7|1", 1, "0-7")]
+    [InlineData("NUMA Affinity wins over GPU NUMA ID (Grace Hopper)", "0-71|0||1", 0, "0-71")]
     public void Parse_AffinityCellVariants_ReadsNuma(string name, string cells, int numa, string? cpus)
     {
         _ = name;
@@ -157,6 +158,28 @@ public sealed class NvidiaSmiTopologyParserTests
 
         Assert.Equal(numa, t.Gpus[0].NumaNode);
         Assert.Equal(numa < 0 ? [] : [new NumaNodeInfo(numa, cpus)], t.NumaNodes);
+    }
+
+    [Fact]
+    public void Parse_UnderlinedHeaderAndNicRowsWithExtraEmptyCells_ReadsTable()
+    {
+        // As a current driver prints to a terminal: underlined header, NIC rows padded with one more empty cell
+        // than there are affinity columns.
+        var t = NvidiaSmiTopologyParser.Parse(Table(
+            "|\u001b[4mGPU0|GPU1|NIC0|NIC1|CPU Affinity|NUMA Affinity|GPU NUMA ID\u001b[0m",
+            "GPU0| X |NV12|PXB|SYS|0-63|0||N/A",
+            "GPU1|NV12| X |SYS|PXB|64-127|1||N/A",
+            "NIC0|PXB|SYS| X |SYS||||",
+            "NIC1|SYS|PXB|SYS| X ||||",
+            "",
+            "NIC Legend:",
+            "",
+            "  NIC0: mlx5_0",
+            "  NIC1: mlx5_1"));
+
+        Assert.Equal(Link.NvLink(12), t.GpuLink(0, 1));
+        Assert.Equal([new NicDevice("mlx5_0", 0), new NicDevice("mlx5_1", 1)], t.Nics);
+        Assert.Equal([new NumaNodeInfo(0, "0-63"), new NumaNodeInfo(1, "64-127")], t.NumaNodes);
     }
 
     [Fact]
