@@ -205,6 +205,18 @@ public sealed class NvidiaSmiTopologyParserTests
     }
 
     [Fact]
+    public void Parse_GpusOfOneNumaNodeDisagreeOnCpus_LeavesThatNodesCpusUnknown()
+    {
+        var t = NvidiaSmiTopologyParser.Parse(Table(
+            "|GPU0|GPU1|GPU2|CPU Affinity|NUMA Affinity",
+            "GPU0| X |SYS|SYS|0-7|0",
+            "GPU1|SYS| X |SYS|8-15|0",
+            "GPU2|SYS|SYS| X |16-23|1"));
+
+        Assert.Equal([new NumaNodeInfo(0, null), new NumaNodeInfo(1, "16-23")], t.NumaNodes);
+    }
+
+    [Fact]
     public void Parse_NicReachedOnlyAcrossSockets_HasUnknownNuma()
     {
         var t = NvidiaSmiTopologyParser.Parse(Table(
@@ -317,7 +329,6 @@ public sealed class NvidiaSmiTopologyParserTests
     [InlineData("NUMA Affinity not a number", "|GPU0|NUMA Affinity\nGPU0| X |zero", 2, "NUMA Affinity 'zero' is not a NUMA node id")]
     [InlineData("GPU NUMA ID not a number", "|GPU0|NUMA Affinity|GPU NUMA ID\nGPU0| X |N/A|-1", 2, "GPU NUMA ID '-1' is not a NUMA node id")]
     [InlineData("CPU Affinity not a CPU list", "|GPU0|CPU Affinity\nGPU0| X |0-x", 2, "CPU Affinity '0-x' is not a CPU list such as 0-55,112-167")]
-    [InlineData("CPU lists disagree on one NUMA node", "|GPU0|GPU1|CPU Affinity|NUMA Affinity\nGPU0| X |SYS|0-7|0\nGPU1|SYS| X |8-15|0", 3, "GPU1 is on NUMA node 0 with CPUs 8-15, but line 2 gives that node CPUs 0-7")]
     [InlineData("NIC legend names a GPU", "|GPU0|NIC0\nGPU0| X |PIX\n\nNIC Legend:\n  NIC0: mlx5_0\n  NIC1: mlx5_1", 6, "the NIC Legend names NIC1, which is not a column of the table")]
     [InlineData("NIC legend names a NIC twice", "|GPU0|NIC0\nGPU0| X |PIX\n\nNIC Legend:\n  NIC0: mlx5_0\n  NIC0: mlx5_1", 6, "the NIC Legend names NIC0 twice (also on line 5)")]
     [InlineData("NIC legend gives two NICs one name", "|GPU0|NIC0|NIC1\nGPU0| X |PIX|SYS\n\nNIC Legend:\n  NIC0: mlx5_0\n  NIC1: mlx5_0", 6, "two NICs are named mlx5_0: NIC0 and NIC1")]
