@@ -181,6 +181,7 @@ internal ref struct AnnotationReader
         }
 
         var gpuLinks = ParseMatrix("gpuLinks", gpuRows, n, n, "GPU");
+
         // With no NICs, an absent or empty nicLinks and one empty row per GPU all say the same thing.
         var nicLinks = nicRows is null || (nics.Count == 0 && nicRows.Count == 0) ? [] : ParseMatrix("nicLinks", nicRows, n, nics.Count, "NIC");
         return NodeTopology.Create(gpus, nics, numa ?? [], gpuLinks, nicLinks);
