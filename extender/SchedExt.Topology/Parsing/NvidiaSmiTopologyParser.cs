@@ -14,7 +14,8 @@ namespace SchedExt.Topology.Parsing;
 /// </para>
 /// <para>
 /// Meaning drawn from the table: a GPU's NUMA node is its <c>NUMA Affinity</c>, or its <c>GPU NUMA ID</c> when that
-/// is absent or N/A, else -1. The NUMA nodes are the ids seen, each with the <c>CPU Affinity</c> of its GPUs. A NIC's
+/// is absent or N/A, else -1. The NUMA nodes are the ids seen, each with the <c>CPU Affinity</c> of its GPUs (unknown
+/// when they disagree). A NIC's
 /// NUMA node is the one shared by every GPU it reaches without crossing sockets (PIX, PXB, PHB or NODE), else -1.
 /// NIC rows are optional: GPU–NIC links are read from the GPU rows, and NIC rows, when present, must agree.
 /// </para>
@@ -223,7 +224,9 @@ public static class NvidiaSmiTopologyParser
         var n = gpuRows.Length;
         var m = nicNames.Length;
         var gpuNuma = new int[n];
-        var cpusByNuma = new SortedDictionary<int, (string? Cpus, int Line)>();
+        // A NUMA node's CPU list is what its GPUs report; when they disagree (e.g. a cpuset-restricted
+        // container), the list is recorded as unknown rather than as one GPU's guess.
+        var cpusByNuma = new SortedDictionary<int, (string? Cpus, bool Conflict)>();
         for (var i = 0; i < n; i++)
         {
             var row = gpuRows[i];
@@ -234,13 +237,13 @@ public static class NvidiaSmiTopologyParser
                 continue;
             }
 
-            if (!cpusByNuma.TryGetValue(gpuNuma[i], out var known) || known.Cpus is null)
+            if (!cpusByNuma.TryGetValue(gpuNuma[i], out var known) || (known.Cpus is null && !known.Conflict))
             {
-                cpusByNuma[gpuNuma[i]] = (cpus, row.Line);
+                cpusByNuma[gpuNuma[i]] = (cpus, false);
             }
-            else if (cpus is not null && cpus != known.Cpus)
+            else if (cpus is not null && known.Cpus is not null && cpus != known.Cpus)
             {
-                throw new NvidiaSmiParseException(row.Line, $"{header.Devices[i]} is on NUMA node {gpuNuma[i]} with CPUs {cpus}, but line {known.Line} gives that node CPUs {known.Cpus}");
+                cpusByNuma[gpuNuma[i]] = (null, true);
             }
         }
 

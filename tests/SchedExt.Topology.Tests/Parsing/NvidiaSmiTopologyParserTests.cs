@@ -150,6 +150,7 @@ public sealed class NvidiaSmiTopologyParserTests
     [InlineData("nvidia-smi's empty cell before GPU NUMA ID", "0-7|1||N/A", 1, "0-7")]
     [InlineData("empty trailing cells", "0-7|1||N/A||", 1, "0-7")]
     [InlineData("GPU NUMA ID cell missing", "0-7|1", 1, "0-7")]
+    [InlineData("NUMA Affinity wins over GPU NUMA ID (Grace Hopper)", "0-71|0||1", 0, "0-71")]
     public void Parse_AffinityCellVariants_ReadsNuma(string name, string cells, int numa, string? cpus)
     {
         _ = name;
@@ -157,6 +158,28 @@ public sealed class NvidiaSmiTopologyParserTests
 
         Assert.Equal(numa, t.Gpus[0].NumaNode);
         Assert.Equal(numa < 0 ? [] : [new NumaNodeInfo(numa, cpus)], t.NumaNodes);
+    }
+
+    [Fact]
+    public void Parse_UnderlinedHeaderAndNicRowsWithExtraEmptyCells_ReadsTable()
+    {
+        // As a current driver prints to a terminal: underlined header, NIC rows padded with one more empty cell
+        // than there are affinity columns.
+        var t = NvidiaSmiTopologyParser.Parse(Table(
+            "|\u001b[4mGPU0|GPU1|NIC0|NIC1|CPU Affinity|NUMA Affinity|GPU NUMA ID\u001b[0m",
+            "GPU0| X |NV12|PXB|SYS|0-63|0||N/A",
+            "GPU1|NV12| X |SYS|PXB|64-127|1||N/A",
+            "NIC0|PXB|SYS| X |SYS||||",
+            "NIC1|SYS|PXB|SYS| X ||||",
+            "",
+            "NIC Legend:",
+            "",
+            "  NIC0: mlx5_0",
+            "  NIC1: mlx5_1"));
+
+        Assert.Equal(Link.NvLink(12), t.GpuLink(0, 1));
+        Assert.Equal([new NicDevice("mlx5_0", 0), new NicDevice("mlx5_1", 1)], t.Nics);
+        Assert.Equal([new NumaNodeInfo(0, "0-63"), new NumaNodeInfo(1, "64-127")], t.NumaNodes);
     }
 
     [Fact]
@@ -179,6 +202,18 @@ public sealed class NvidiaSmiTopologyParserTests
         Assert.Equal([0, 2, 2], t.Gpus.Select(g => g.NumaNode));
         Assert.Equal([new NumaNodeInfo(0, "0-15"), new NumaNodeInfo(2, "32-47")], t.NumaNodes);
         Assert.Equal([0, 2], t.Nics.Select(n => n.NumaNode));
+    }
+
+    [Fact]
+    public void Parse_GpusOfOneNumaNodeDisagreeOnCpus_LeavesThatNodesCpusUnknown()
+    {
+        var t = NvidiaSmiTopologyParser.Parse(Table(
+            "|GPU0|GPU1|GPU2|CPU Affinity|NUMA Affinity",
+            "GPU0| X |SYS|SYS|0-7|0",
+            "GPU1|SYS| X |SYS|8-15|0",
+            "GPU2|SYS|SYS| X |16-23|1"));
+
+        Assert.Equal([new NumaNodeInfo(0, null), new NumaNodeInfo(1, "16-23")], t.NumaNodes);
     }
 
     [Fact]
@@ -294,7 +329,6 @@ public sealed class NvidiaSmiTopologyParserTests
     [InlineData("NUMA Affinity not a number", "|GPU0|NUMA Affinity\nGPU0| X |zero", 2, "NUMA Affinity 'zero' is not a NUMA node id")]
     [InlineData("GPU NUMA ID not a number", "|GPU0|NUMA Affinity|GPU NUMA ID\nGPU0| X |N/A|-1", 2, "GPU NUMA ID '-1' is not a NUMA node id")]
     [InlineData("CPU Affinity not a CPU list", "|GPU0|CPU Affinity\nGPU0| X |0-x", 2, "CPU Affinity '0-x' is not a CPU list such as 0-55,112-167")]
-    [InlineData("CPU lists disagree on one NUMA node", "|GPU0|GPU1|CPU Affinity|NUMA Affinity\nGPU0| X |SYS|0-7|0\nGPU1|SYS| X |8-15|0", 3, "GPU1 is on NUMA node 0 with CPUs 8-15, but line 2 gives that node CPUs 0-7")]
     [InlineData("NIC legend names a GPU", "|GPU0|NIC0\nGPU0| X |PIX\n\nNIC Legend:\n  NIC0: mlx5_0\n  NIC1: mlx5_1", 6, "the NIC Legend names NIC1, which is not a column of the table")]
     [InlineData("NIC legend names a NIC twice", "|GPU0|NIC0\nGPU0| X |PIX\n\nNIC Legend:\n  NIC0: mlx5_0\n  NIC0: mlx5_1", 6, "the NIC Legend names NIC0 twice (also on line 5)")]
     [InlineData("NIC legend gives two NICs one name", "|GPU0|NIC0|NIC1\nGPU0| X |PIX|SYS\n\nNIC Legend:\n  NIC0: mlx5_0\n  NIC1: mlx5_0", 6, "two NICs are named mlx5_0: NIC0 and NIC1")]
