@@ -1,0 +1,205 @@
+using k8s;
+using SchedExt.Extender.Sources;
+using SchedExt.Testing;
+using SchedExt.Topology.Annotation;
+using SchedExt.Topology.Shapes;
+
+namespace SchedExt.Extender.Tests.State;
+
+public sealed class KubernetesClusterSourceTests : IAsyncLifetime
+{
+    private static readonly string H200 = TopologyAnnotation.Serialize(ReferenceTopologies.HgxH200);
+    private static readonly string V100Pairs = TopologyAnnotation.Serialize(ReferenceTopologies.V100Pairs4);
+
+    private FakeApiServer _server = null!;
+    private readonly List<(KubernetesClusterSource Source, Kubernetes Client)> _running = [];
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeApiServer.StartAsync();
+        _server.BookmarkInterval = TimeSpan.FromMilliseconds(100);
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var (source, client) in _running)
+        {
+            await source.StopAsync(CancellationToken.None);
+            source.Dispose();
+            client.Dispose();
+        }
+
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Start_InitialList_MarksSyncedWithGpuNodesAndHoldingPods()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        _server.PutNode(KubeObjects.Node("gpu-2", 4, V100Pairs));
+        _server.PutNode(KubeObjects.Node("cpu-1", null));
+        _server.PutPod(KubeObjects.Pod("ml", "train", "gpu-1", "0,1,2,3", placementGroup: "g"));
+        _server.PutPod(KubeObjects.Pod("ml", "done", "gpu-1", "4,5", phase: "Succeeded"));
+        _server.PutPod(KubeObjects.Pod("ml", "waiting", null, null, phase: "Pending"));
+        var kit = new SourceKit();
+
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        var snapshot = kit.State.Current;
+        Assert.Equal(["gpu-1", "gpu-2"], snapshot.Nodes.Keys.Order(StringComparer.Ordinal));
+        var allocation = Assert.Single(snapshot.Allocations.Values);
+        Assert.Equal(("train", 0b1111UL, "g"), (allocation.Name, allocation.Gpus, allocation.PlacementGroup));
+        Assert.Equal(0b1111UL, snapshot.FindNode("gpu-1")!.UsedGpus);
+        Assert.NotNull(kit.State.LastContact);
+        Assert.Equal(1, _server.Requests("LIST nodes"));
+        Assert.Equal(1, _server.Requests("LIST pods"));
+    }
+
+    [Fact]
+    public async Task Watch_Changes_UpdateSnapshot()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        var kit = new SourceKit();
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        _server.PutPod(KubeObjects.Pod("ml", "a", "gpu-1", "0,1"));
+        _server.PutPod(KubeObjects.Pod("ml", "b", "gpu-1", "2"));
+        _server.PutNode(KubeObjects.Node("gpu-2", 4, V100Pairs));
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.FindNode("gpu-1")?.UsedGpus == 0b111 && kit.State.Current.FindNode("gpu-2") is not null, "pods and node added");
+
+        // Finishing leaves the field selector (a DELETED event); deletion and a node leaving work alike.
+        _server.ModifyPod("ml", "a", p => p.Status.Phase = "Succeeded");
+        _server.DeletePod("ml", "b");
+        _server.DeleteNode("gpu-2");
+        _server.ModifyNode("gpu-1", n => n.Metadata.Labels["schedext.io/rack"] = "r1");
+        await SourceKit.WaitUntilAsync(
+            () => kit.State.Current is var s && s.Allocations.Count == 0 && s.FindNode("gpu-2") is null && s.FindNode("gpu-1")?.Info.Rack == "r1",
+            "pods freed, node removed, label seen");
+
+        Assert.Equal(0UL, kit.State.Current.FindNode("gpu-1")!.UsedGpus);
+    }
+
+    [Fact]
+    public async Task Watch_Bookmarks_KeepContactFresh()
+    {
+        var kit = new SourceKit();
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+        var first = kit.State.LastContact;
+
+        await SourceKit.WaitUntilAsync(() => kit.State.LastContact > first, "contact refreshed by a bookmark");
+    }
+
+    [Fact]
+    public async Task Watch_HistoryExpired_RelistsAndLosesNothing()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        _server.PutPod(KubeObjects.Pod("ml", "old", "gpu-1", "7"));
+        var kit = new SourceKit(new ExtenderOptions { WatchTimeout = TimeSpan.FromSeconds(1) });
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        // Keep the watches down while the cluster changes, then forget the history they would resume from.
+        _server.FailNext("WATCH pods", 100_000, System.Net.HttpStatusCode.ServiceUnavailable);
+        _server.FailNext("WATCH nodes", 100_000, System.Net.HttpStatusCode.ServiceUnavailable);
+        var failedBefore = _server.Requests("WATCH pods");
+        await SourceKit.WaitUntilAsync(() => _server.Requests("WATCH pods") > failedBefore + 1, "pod watch reconnecting against failures");
+        _server.PutPod(KubeObjects.Pod("ml", "new", "gpu-1", "0,1,2,3"));
+        _server.DeletePod("ml", "old");
+        _server.PutNode(KubeObjects.Node("gpu-2", 4, V100Pairs));
+        _server.ExpireWatchHistory();
+        _server.ClearFailures();
+
+        await SourceKit.WaitUntilAsync(
+            () => kit.State.Current is var s && s.FindNode("gpu-1")?.UsedGpus == 0b1111 && s.FindNode("gpu-2") is not null,
+            "re-list after 410 Gone");
+        Assert.Equal(2, _server.Requests("LIST pods"));
+        Assert.Equal(2, _server.Requests("LIST nodes"));
+        Assert.Equal(["new"], kit.State.Current.Allocations.Values.Select(a => a.Name));
+    }
+
+    [Fact]
+    public async Task Start_ApiUnavailable_RetriesUntilItAnswers()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        _server.FailNext("LIST nodes", 3);
+        var kit = new SourceKit();
+
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced after failures");
+
+        Assert.Equal(4, _server.Requests("LIST nodes"));
+        Assert.NotNull(kit.State.Current.FindNode("gpu-1"));
+    }
+
+    [Fact]
+    public async Task Restart_NewSourceOverSameServer_RebuildsEveryAllocationFromAnnotations()
+    {
+        for (var n = 0; n < 4; n++)
+        {
+            _server.PutNode(KubeObjects.Node($"gpu-{n}", 8, H200, new Dictionary<string, string> { ["schedext.io/rack"] = $"r{n % 2}" }));
+        }
+
+        var first = new SourceKit();
+        await StartAsync(first);
+        await SourceKit.WaitUntilAsync(() => first.State.Current.Synced, "first synced");
+        for (var i = 0; i < 12; i++)
+        {
+            var node = $"gpu-{i % 4}";
+            var gpus = AssignedGpusFor(i);
+            var pod = _server.PutPod(KubeObjects.Pod("ml", $"p{i}", null, null, phase: "Pending", placementGroup: i % 3 == 0 ? "grp" : null));
+            _server.ModifyPod("ml", pod.Metadata.Name, p =>
+            {
+                p.Metadata.Annotations["schedext.io/assigned-gpus"] = gpus;
+                p.Spec.NodeName = node;
+            });
+        }
+
+        await SourceKit.WaitUntilAsync(() => first.State.Current.Allocations.Count == 12, "first sees every pod");
+        await StopAllAsync();
+
+        var second = new SourceKit();
+        await StartAsync(second);
+        await SourceKit.WaitUntilAsync(() => second.State.Current.Synced, "second synced");
+
+        var before = first.State.Current;
+        var after = second.State.Current;
+        Assert.Equal(before.Allocations.Values.OrderBy(a => a.Uid, StringComparer.Ordinal), after.Allocations.Values.OrderBy(a => a.Uid, StringComparer.Ordinal));
+        Assert.All(before.Nodes.Values, n => Assert.Equal(n.UsedGpus, after.FindNode(n.Name)!.UsedGpus));
+        Assert.Equal(before.GroupLocality("grp", "r0", null), after.GroupLocality("grp", "r0", null));
+        Assert.Equal(0xFFUL, after.FindNode("gpu-0")!.UsedGpus);
+    }
+
+    private static string AssignedGpusFor(int i) => (i / 4) switch
+    {
+        0 => "0,1,2,3",
+        1 => "4,5",
+        _ => "6,7",
+    };
+
+    private async Task StartAsync(SourceKit kit)
+    {
+        var client = _server.CreateClient();
+        var source = new KubernetesClusterSource(client, kit.State, kit.NodeReader, kit.PodReader, kit.WrappedOptions, kit.Time, SourceKit.Silent<KubernetesClusterSource>())
+        {
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            MaxBackoff = TimeSpan.FromMilliseconds(100),
+        };
+        _running.Add((source, client));
+        await source.StartAsync(CancellationToken.None);
+    }
+
+    private async Task StopAllAsync()
+    {
+        foreach (var (source, client) in _running)
+        {
+            await source.StopAsync(CancellationToken.None);
+            source.Dispose();
+            client.Dispose();
+        }
+
+        _running.Clear();
+    }
+}
