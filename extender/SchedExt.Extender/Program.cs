@@ -1,8 +1,12 @@
 namespace SchedExt.Extender;
 
 /// <summary>Entry point of the scheduler extender service.</summary>
-public static class Program
+public sealed class Program
 {
+    private Program()
+    {
+    }
+
     public static async Task Main(string[] args)
     {
         var app = ExtenderApp.Build(args);

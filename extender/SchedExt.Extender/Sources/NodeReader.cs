@@ -14,7 +14,7 @@ namespace SchedExt.Extender.Sources;
 /// <c>schedext.io/topology</c> annotation, machine kind from the explicit label or the configured rules, and the
 /// rack/block labels. Thread-safe; one instance serves every source.
 /// </summary>
-internal sealed class NodeReader
+internal sealed class NodeReader : INodeInfoReader
 {
     private readonly ShapeCatalog _catalog;
     private readonly ILogger<NodeReader> _logger;

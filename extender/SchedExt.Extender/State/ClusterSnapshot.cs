@@ -10,11 +10,13 @@ internal sealed class ClusterSnapshot
     private readonly Dictionary<string, NodeState>.AlternateLookup<ReadOnlySpan<char>> _nodesBySpan;
     private readonly Dictionary<string, PodAllocation> _allocations;
     private readonly Dictionary<string, GroupPlacement> _groups;
+    private readonly Dictionary<string, ulong> _usedByNode;
 
-    public static ClusterSnapshot Empty { get; } = new(0, DateTimeOffset.MinValue, false, new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
+    public static ClusterSnapshot Empty { get; } = new(0, DateTimeOffset.MinValue, false, new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal));
 
-    internal ClusterSnapshot(long version, DateTimeOffset builtAt, bool synced, Dictionary<string, NodeState> nodes, Dictionary<string, PodAllocation> allocations, Dictionary<string, GroupPlacement> groups)
+    internal ClusterSnapshot(long version, DateTimeOffset builtAt, bool synced, Dictionary<string, NodeState> nodes, Dictionary<string, PodAllocation> allocations, Dictionary<string, GroupPlacement> groups, Dictionary<string, ulong> usedByNode)
     {
+        _usedByNode = usedByNode;
         Version = version;
         BuiltAt = builtAt;
         Synced = synced;
@@ -41,6 +43,9 @@ internal sealed class ClusterSnapshot
 
     /// <summary>Looks a node up by a name still in a buffer, without allocating a string.</summary>
     public NodeState? FindNode(ReadOnlySpan<char> name) => _nodesBySpan.TryGetValue(name, out var node) ? node : null;
+
+    /// <summary>GPUs held by pods on any node name, tracked or not (the full-Nodes protocol mode sends nodes it does not know).</summary>
+    public ulong UsedOn(string node) => _usedByNode.GetValueOrDefault(node);
 
     /// <summary>How many pods of <paramref name="group"/> are placed in total, in <paramref name="rack"/> and in <paramref name="block"/>.</summary>
     public (int Placed, int SameRack, int SameBlock) GroupLocality(string? group, string? rack, string? block)

@@ -180,6 +180,6 @@ internal sealed class ClusterState
             nodes[name] = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask ? old : new NodeState(info, mask);
         }
 
-        return new ClusterSnapshot(++_version, _time.GetUtcNow(), _synced, nodes, new Dictionary<string, PodAllocation>(_pods, StringComparer.Ordinal), groups);
+        return new ClusterSnapshot(++_version, _time.GetUtcNow(), _synced, nodes, new Dictionary<string, PodAllocation>(_pods, StringComparer.Ordinal), groups, used);
     }
 }

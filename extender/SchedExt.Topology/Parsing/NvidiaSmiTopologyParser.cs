@@ -14,7 +14,8 @@ namespace SchedExt.Topology.Parsing;
 /// </para>
 /// <para>
 /// Meaning drawn from the table: a GPU's NUMA node is its <c>NUMA Affinity</c>, or its <c>GPU NUMA ID</c> when that
-/// is absent or N/A, else -1. The NUMA nodes are the ids seen, each with the <c>CPU Affinity</c> of its GPUs. A NIC's
+/// is absent or N/A, else -1. The NUMA nodes are the ids seen, each with the <c>CPU Affinity</c> of its GPUs (unknown
+/// when they disagree). A NIC's
 /// NUMA node is the one shared by every GPU it reaches without crossing sockets (PIX, PXB, PHB or NODE), else -1.
 /// NIC rows are optional: GPU–NIC links are read from the GPU rows, and NIC rows, when present, must agree.
 /// </para>
@@ -58,7 +59,7 @@ public static class NvidiaSmiTopologyParser
         }
 
         var tableEnd = next + 1;
-        var nicNames = ReadNicLegend(lines, next, header);
+        var nicNames = ReadNicLegend(lines, next, header, headerAt + 1);
 
         var n = header.GpuCount;
         var gpuRows = new Row[n];
@@ -118,7 +119,7 @@ public static class NvidiaSmiTopologyParser
     }
 
     /// <summary>The NIC names, taken from the header, with <c>NICn</c> replaced by the name the <c>NIC Legend:</c> gives it.</summary>
-    private static string[] ReadNicLegend(string[] lines, int from, Header header)
+    private static string[] ReadNicLegend(string[] lines, int from, Header header, int headerLine)
     {
         var names = new string[header.Devices.Length - header.GpuCount];
         var legendLines = new int[names.Length];
@@ -165,6 +166,15 @@ public static class NvidiaSmiTopologyParser
 
             legendLines[nic] = at + 1;
             names[nic] = name.ToString();
+        }
+
+        for (var j = 1; j < names.Length; j++)
+        {
+            var first = Array.IndexOf(names, names[j]);
+            if (first < j)
+            {
+                throw new NvidiaSmiParseException(legendLines[j] != 0 ? legendLines[j] : headerLine, $"two NICs are named {names[j]}: {header.Devices[header.GpuCount + first]} and {header.Devices[header.GpuCount + j]}");
+            }
         }
 
         return names;
@@ -214,7 +224,9 @@ public static class NvidiaSmiTopologyParser
         var n = gpuRows.Length;
         var m = nicNames.Length;
         var gpuNuma = new int[n];
-        var cpusByNuma = new SortedDictionary<int, (string? Cpus, int Line)>();
+        // A NUMA node's CPU list is what its GPUs report; when they disagree (e.g. a cpuset-restricted
+        // container), the list is recorded as unknown rather than as one GPU's guess.
+        var cpusByNuma = new SortedDictionary<int, (string? Cpus, bool Conflict)>();
         for (var i = 0; i < n; i++)
         {
             var row = gpuRows[i];
@@ -225,13 +237,13 @@ public static class NvidiaSmiTopologyParser
                 continue;
             }
 
-            if (!cpusByNuma.TryGetValue(gpuNuma[i], out var known) || known.Cpus is null)
+            if (!cpusByNuma.TryGetValue(gpuNuma[i], out var known) || (known.Cpus is null && !known.Conflict))
             {
-                cpusByNuma[gpuNuma[i]] = (cpus, row.Line);
+                cpusByNuma[gpuNuma[i]] = (cpus, false);
             }
-            else if (cpus is not null && cpus != known.Cpus)
+            else if (cpus is not null && known.Cpus is not null && cpus != known.Cpus)
             {
-                throw new NvidiaSmiParseException(row.Line, $"{header.Devices[i]} is on NUMA node {gpuNuma[i]} with CPUs {cpus}, but line {known.Line} gives that node CPUs {known.Cpus}");
+                cpusByNuma[gpuNuma[i]] = (null, true);
             }
         }
 
@@ -336,6 +348,9 @@ public static class NvidiaSmiTopologyParser
 
         static bool IsNumber(ReadOnlySpan<char> s) => !s.IsEmpty && !s.ContainsAnyExceptInRange('0', '9');
     }
+
+    private static string Count(int count, string noun) =>
+        count.ToString(CultureInfo.InvariantCulture) + " " + (count == 1 ? noun : noun + "s");
 
     private static bool IsNicLabel(ReadOnlySpan<char> label) =>
         label.Length > 3 && label.StartsWith("NIC", StringComparison.Ordinal) && !label[3..].ContainsAnyExceptInRange('0', '9');
@@ -525,7 +540,7 @@ public static class NvidiaSmiTopologyParser
             var values = cells.Count - 1;
             if (values < width)
             {
-                throw new NvidiaSmiParseException(line, $"ragged row: {values} cells, but the header has {width} device columns");
+                throw new NvidiaSmiParseException(line, $"ragged row: {Count(values, "cell")}, but the header has {Count(width, "device column")}");
             }
 
             var links = new Link[width];
@@ -568,7 +583,7 @@ public static class NvidiaSmiTopologyParser
 
             if (rest.Count > columns)
             {
-                throw new NvidiaSmiParseException(line, $"ragged row: {rest.Count} cells after the device columns, but the header has {columns} affinity column(s)");
+                throw new NvidiaSmiParseException(line, $"ragged row: {Count(rest.Count, "cell")} after the device columns, but the header has {Count(columns, "affinity column")}");
             }
 
             var affinity = new string?[columns];

@@ -1,0 +1,334 @@
+using System.Globalization;
+using System.Numerics;
+using Microsoft.Extensions.Options;
+using SchedExt.Extender.Metrics;
+using SchedExt.Extender.Scheduling;
+using SchedExt.Extender.State;
+using SchedExt.Topology.Requests;
+using SchedExt.Topology.Search;
+
+namespace SchedExt.Extender.Binding;
+
+/// <summary>
+/// Binds a pod: picks the best free GPU set on the chosen node against the latest snapshot plus in-flight reservations,
+/// claims every GPU with a create-if-absent object in the API server (the cross-replica lock), writes the assignment
+/// onto the pod, creates the Binding and records an Event. Any failure undoes what this attempt did.
+/// </summary>
+internal sealed partial class Binder(
+    ClusterState state,
+    PlacementPlanner planner,
+    RequestCache requests,
+    Reservations reservations,
+    IClusterApi api,
+    ExtenderMetrics metrics,
+    IOptionsMonitor<ExtenderOptions> options,
+    TimeProvider time,
+    ILogger<Binder> log)
+{
+    private const int Attempts = 3;
+
+    /// <summary>A claim whose pod never got bound is abandoned after this long (a crashed bind on another replica).</summary>
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
+
+    /// <summary>Binds; returns null on success or the error kube-scheduler should see (it retries the pod).</summary>
+    public async Task<string?> BindAsync(string ns, string name, string uid, string nodeName, CancellationToken cancellationToken)
+    {
+        // The sequence below must not be cut half-way by the scheduler giving up on the HTTP call, so it runs on its own
+        // bounded token; the scheduler's retry then finds the pod bound (idempotent) or the attempt fully undone.
+        _ = cancellationToken;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), time);
+        var ct = timeout.Token;
+
+        var pod = await api.GetPodAsync(ns, name, ct).ConfigureAwait(false);
+        if (pod is null)
+        {
+            return Fail("error", $"pod {ns}/{name} not found");
+        }
+
+        if (!string.Equals(pod.Uid, uid, StringComparison.Ordinal))
+        {
+            return Fail("error", $"pod {ns}/{name} has UID {pod.Uid}, not {uid}: it was recreated");
+        }
+
+        if (pod.NodeName is not null)
+        {
+            if (pod.NodeName == nodeName)
+            {
+                metrics.Bind("already_bound");
+                return null;
+            }
+
+            return Fail("error", $"pod {ns}/{name} is already bound to {pod.NodeName}");
+        }
+
+        if (pod.GpuCount == 0)
+        {
+            // Not ours to place (no managed GPUs): bind as the default binder would.
+            return await BindOnlyAsync(ns, name, uid, nodeName, ct).ConfigureAwait(false);
+        }
+
+        var snapshot = state.Current;
+        var node = snapshot.FindNode(nodeName);
+        if (node is null)
+        {
+            return Fail("error", $"node {nodeName} is not known to SchedExt (no {options.CurrentValue.GpuResourceName} or not synced yet)");
+        }
+
+        var facts = new Protocol.PodFacts();
+        facts.Load(pod.Annotations, pod.GpuCount);
+        if (!facts.TryGetRequest(out var request, out var group, out var invalid))
+        {
+            return Fail("error", invalid ?? "pod requests no GPUs");
+        }
+
+        var compiled = requests.Get(request!);
+        ulong exclude = 0;
+        NodeVerdict verdict = default;
+        for (var attempt = 0; attempt < Attempts; attempt++)
+        {
+            var chosen = reservations.ChooseAndReserve(node, snapshot, uid, exclude, free =>
+            {
+                verdict = planner.EvaluateWithFree(compiled, node, snapshot, group, free);
+                return verdict.Feasible ? verdict.Gpus : 0;
+            });
+            if (chosen == 0)
+            {
+                return Fail("no_fit", $"node {nodeName} no longer fits the pod: {verdict.ReasonText()}");
+            }
+
+            var (claimed, taken) = await ClaimAllAsync(new ClaimHolder(uid, ns, name, nodeName, 0), chosen, ct).ConfigureAwait(false);
+            if (taken != 0)
+            {
+                await ReleaseAsync(claimed, ct).ConfigureAwait(false);
+                reservations.Release(nodeName, uid);
+                exclude |= taken;
+                metrics.Bind("conflict_retry");
+                Log.ClaimConflict(log, ns, name, nodeName, taken, attempt + 1);
+                continue;
+            }
+
+            return await CompleteAsync(pod, ns, name, uid, node, chosen, verdict, claimed, ct).ConfigureAwait(false);
+        }
+
+        return Fail("conflict", $"GPUs on {nodeName} were claimed by other pods at the same time; retry");
+    }
+
+    private async Task<string?> CompleteAsync(PodRecord pod, string ns, string name, string uid, NodeState node, ulong gpus, NodeVerdict verdict, List<string> claims, CancellationToken ct)
+    {
+        var annotations = AssignmentAnnotations(node, gpus, verdict);
+        try
+        {
+            await api.AnnotatePodAsync(ns, name, annotations, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+        {
+            await UndoAsync(ns, name, node.Name, uid, claims, annotationsWritten: false, pod).ConfigureAwait(false);
+            return Fail("error", $"writing the GPU assignment onto pod {ns}/{name} failed: {e.Message}");
+        }
+
+        try
+        {
+            await api.BindAsync(ns, name, uid, node.Name, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+        {
+            await UndoAsync(ns, name, node.Name, uid, claims, annotationsWritten: true, pod).ConfigureAwait(false);
+            return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
+        }
+
+        metrics.Bind("bound");
+        metrics.PlacementScore.Observe(verdict.ProtocolScore);
+        var message = $"Assigned GPUs {annotations[SchedExtKeys.AssignedGpus]} on {node.Name} ({node.Shape.Description})"
+            + (annotations.TryGetValue(SchedExtKeys.AssignedNuma, out var numa) && numa is not null ? $", NUMA {numa}" : string.Empty)
+            + (annotations.TryGetValue(SchedExtKeys.AssignedNics, out var nics) && nics is not null ? $", NICs {nics}" : string.Empty)
+            + $", placement score {verdict.ProtocolScore}/10";
+        Log.Bound(log, ns, name, node.Name, annotations[SchedExtKeys.AssignedGpus]!);
+        try
+        {
+            await api.RecordEventAsync(ns, name, uid, "Normal", "GpusAssigned", message, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Events are informative; a failed one must not fail a completed bind.
+            Log.EventFailed(log, ns, name, e.Message);
+        }
+
+        return null;
+    }
+
+    /// <summary>The assignment annotations: indices always; UUIDs, NUMA nodes and near NICs where the topology knows them.</summary>
+    internal static Dictionary<string, string?> AssignmentAnnotations(NodeState node, ulong gpus, NodeVerdict verdict)
+    {
+        var topology = node.Info.Topology;
+        var indices = new List<int>();
+        for (var m = gpus; m != 0; m &= m - 1)
+        {
+            indices.Add(BitOperations.TrailingZeroCount(m));
+        }
+
+        var uuids = indices.Select(i => topology.Gpus[i].Uuid).ToList();
+        var numa = indices.Select(i => topology.Gpus[i].NumaNode).Where(n => n >= 0).Distinct().Order().ToList();
+        var nics = indices.SelectMany(topology.NearNics).Distinct(StringComparer.Ordinal).ToList();
+        return new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            [SchedExtKeys.AssignedGpus] = AssignedGpus.Format(gpus),
+            [SchedExtKeys.AssignedUuids] = uuids.All(u => u is not null) ? string.Join(',', uuids) : null,
+            [SchedExtKeys.AssignedNuma] = numa.Count > 0 ? string.Join(',', numa) : null,
+            [SchedExtKeys.AssignedNics] = nics.Count > 0 ? string.Join(',', nics) : null,
+            [SchedExtKeys.PlacementScore] = verdict.ProtocolScore.ToString(CultureInfo.InvariantCulture),
+        };
+    }
+
+    private async Task<(List<string> Claimed, ulong Taken)> ClaimAllAsync(ClaimHolder pod, ulong gpus, CancellationToken ct)
+    {
+        var claimed = new List<string>();
+        ulong taken = 0;
+        for (var m = gpus; m != 0; m &= m - 1)
+        {
+            var gpu = BitOperations.TrailingZeroCount(m);
+            var holder = pod with { Gpu = gpu };
+            var claim = ClaimNames.For(pod.Node, gpu);
+            if (await TryClaimAsync(claim, holder, ct).ConfigureAwait(false))
+            {
+                claimed.Add(claim);
+            }
+            else
+            {
+                taken |= 1UL << gpu;
+            }
+        }
+
+        return (claimed, taken);
+    }
+
+    private async Task<bool> TryClaimAsync(string claim, ClaimHolder holder, CancellationToken ct)
+    {
+        for (var round = 0; round < 2; round++)
+        {
+            var outcome = await api.TryClaimAsync(claim, holder, ct).ConfigureAwait(false);
+            if (outcome.Created)
+            {
+                return true;
+            }
+
+            var existing = outcome.Existing!;
+            if (existing.Holder.PodUid == holder.PodUid)
+            {
+                return true; // ours from an earlier attempt of the same pod: idempotent
+            }
+
+            if (round > 0 || !await IsStaleAsync(existing, ct).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            // The holder is gone or never got bound: remove exactly that version (a precondition, so a fresh claim
+            // made meanwhile by someone else is never deleted), then try once more.
+            Log.StaleClaim(log, claim, existing.Holder.Namespace, existing.Holder.PodName);
+            await api.ReleaseClaimAsync(claim, existing.ResourceVersion, ct).ConfigureAwait(false);
+        }
+
+        return false;
+    }
+
+    /// <summary>A claim is stale when its pod is gone, was recreated, finished, is bound elsewhere, or was never bound in time.</summary>
+    internal async Task<bool> IsStaleAsync(ClaimRecord claim, CancellationToken ct)
+    {
+        var holder = claim.Holder;
+        var pod = await api.GetPodAsync(holder.Namespace, holder.PodName, ct).ConfigureAwait(false);
+        if (pod is null || pod.Uid != holder.PodUid || pod.Phase is "Succeeded" or "Failed")
+        {
+            return true;
+        }
+
+        if (pod.NodeName is not null)
+        {
+            return pod.NodeName != holder.Node;
+        }
+
+        return claim.Created is { } created && time.GetUtcNow() - created > AbandonedAfter;
+    }
+
+    private async Task UndoAsync(string ns, string name, string node, string uid, List<string> claims, bool annotationsWritten, PodRecord pod)
+    {
+        // Best effort with a fresh token: whatever cannot be undone now is found stale later (holder never bound).
+        using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        if (annotationsWritten)
+        {
+            try
+            {
+                var restore = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var key in new[] { SchedExtKeys.AssignedGpus, SchedExtKeys.AssignedUuids, SchedExtKeys.AssignedNuma, SchedExtKeys.AssignedNics, SchedExtKeys.PlacementScore })
+                {
+                    restore[key] = pod.Annotations.GetValueOrDefault(key);
+                }
+
+                await api.AnnotatePodAsync(ns, name, restore, undo.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.UndoFailed(log, ns, name, e.Message);
+            }
+        }
+
+        await ReleaseAsync(claims, undo.Token).ConfigureAwait(false);
+        reservations.Release(node, uid);
+    }
+
+    private async Task ReleaseAsync(List<string> claims, CancellationToken ct)
+    {
+        foreach (var claim in claims)
+        {
+            try
+            {
+                await api.ReleaseClaimAsync(claim, null, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.UndoFailed(log, claim, "claim", e.Message);
+            }
+        }
+    }
+
+    private async Task<string?> BindOnlyAsync(string ns, string name, string uid, string node, CancellationToken ct)
+    {
+        try
+        {
+            await api.BindAsync(ns, name, uid, node, ct).ConfigureAwait(false);
+            metrics.Bind("bound");
+            return null;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return Fail("error", $"binding pod {ns}/{name} to {node} failed: {e.Message}");
+        }
+    }
+
+    private string Fail(string outcome, string error)
+    {
+        metrics.Bind(outcome);
+        Log.BindFailed(log, error);
+        return error;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 200, Level = LogLevel.Information, Message = "Bound {Namespace}/{Pod} to {Node} with GPUs {Gpus}")]
+        public static partial void Bound(ILogger logger, string @namespace, string pod, string node, string gpus);
+
+        [LoggerMessage(EventId = 201, Level = LogLevel.Warning, Message = "Bind failed: {Error}")]
+        public static partial void BindFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "GPU mask {Gpus} on {Node} for {Namespace}/{Pod} was claimed concurrently (attempt {Attempt}); choosing again")]
+        public static partial void ClaimConflict(ILogger logger, string @namespace, string pod, string node, ulong gpus, int attempt);
+
+        [LoggerMessage(EventId = 203, Level = LogLevel.Information, Message = "Claim {Claim} held by {Namespace}/{Pod} is stale; removing it")]
+        public static partial void StaleClaim(ILogger logger, string claim, string @namespace, string pod);
+
+        [LoggerMessage(EventId = 204, Level = LogLevel.Warning, Message = "Undo of {Namespace}/{Pod} failed: {Error}; the janitor will clean up")]
+        public static partial void UndoFailed(ILogger logger, string @namespace, string pod, string error);
+
+        [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Recording an event on {Namespace}/{Pod} failed: {Error}")]
+        public static partial void EventFailed(ILogger logger, string @namespace, string pod, string error);
+    }
+}

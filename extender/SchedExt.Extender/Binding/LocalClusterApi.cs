@@ -1,0 +1,122 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using SchedExt.Extender.State;
+using SchedExt.Extender.Verbs;
+using SchedExt.Topology.Requests;
+
+namespace SchedExt.Extender.Binding;
+
+/// <summary>
+/// The binder's API for the demo and snapshot modes, where no API server exists: pending pods come from what filter
+/// saw, a bind writes the allocation straight into <see cref="ClusterState"/>, and claims live in memory with the same
+/// create-if-absent semantics as the Lease claims.
+/// </summary>
+internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pending, IOptionsMonitor<ExtenderOptions> options, TimeProvider time, ILogger<LocalClusterApi> log) : IClusterApi
+{
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<string, ClaimRecord> _claims = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Dictionary<string, string>> _annotations = new(StringComparer.Ordinal);
+    private long _version;
+
+    public Task<PodRecord?> GetPodAsync(string ns, string name, CancellationToken cancellationToken)
+    {
+        var key = ns + "/" + name;
+        lock (_gate)
+        {
+            var bound = state.Current.Allocations.Values.FirstOrDefault(a => a.Namespace == ns && a.Name == name);
+            var seen = pending.Find(ns, name);
+            if (bound is null && seen is null)
+            {
+                return Task.FromResult<PodRecord?>(null);
+            }
+
+            var annotations = new Dictionary<string, string>(seen?.Annotations ?? [], StringComparer.Ordinal);
+            foreach (var (k, v) in _annotations.GetValueOrDefault(key) ?? [])
+            {
+                annotations[k] = v;
+            }
+
+            var record = bound is not null
+                ? new PodRecord(bound.Uid, bound.Node, "Running", false, System.Numerics.BitOperations.PopCount(bound.Gpus), annotations)
+                : new PodRecord(seen!.Uid, null, "Pending", false, seen.GpuCount, annotations);
+            return Task.FromResult<PodRecord?>(record);
+        }
+    }
+
+    public Task AnnotatePodAsync(string ns, string name, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var key = ns + "/" + name;
+            if (!_annotations.TryGetValue(key, out var current))
+            {
+                _annotations[key] = current = new Dictionary<string, string>(StringComparer.Ordinal);
+            }
+
+            foreach (var (k, v) in annotations)
+            {
+                if (v is null)
+                {
+                    current.Remove(k);
+                }
+                else
+                {
+                    current[k] = v;
+                }
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task BindAsync(string ns, string name, string uid, string node, CancellationToken cancellationToken)
+    {
+        var pod = await GetPodAsync(ns, name, cancellationToken).ConfigureAwait(false) ?? throw new ApiConflictException($"pod {ns}/{name} not found");
+        if (pod.NodeName is not null && pod.NodeName != node)
+        {
+            throw new ApiConflictException($"pod {ns}/{name} is already bound to {pod.NodeName}");
+        }
+
+        _ = AssignedGpus.TryParse(pod.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var gpus);
+        state.UpsertPod(new PodAllocation(uid, ns, name, node, gpus, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup)));
+        pending.Forget(ns, name);
+    }
+
+    public Task RecordEventAsync(string ns, string name, string uid, string type, string reason, string message, CancellationToken cancellationToken)
+    {
+        Log.Event(log, type, reason, ns, name, message);
+        return Task.CompletedTask;
+    }
+
+    public Task<ClaimOutcome> TryClaimAsync(string claimName, ClaimHolder holder, CancellationToken cancellationToken)
+    {
+        var record = new ClaimRecord(claimName, holder, Interlocked.Increment(ref _version).ToString(System.Globalization.CultureInfo.InvariantCulture), time.GetUtcNow());
+        return Task.FromResult(_claims.TryAdd(claimName, record) ? new ClaimOutcome(true, null) : new ClaimOutcome(false, _claims[claimName]));
+    }
+
+    public Task ReleaseClaimAsync(string claimName, string? resourceVersion, CancellationToken cancellationToken)
+    {
+        if (resourceVersion is null)
+        {
+            _claims.TryRemove(claimName, out _);
+        }
+        else if (_claims.TryGetValue(claimName, out var existing) && existing.ResourceVersion == resourceVersion)
+        {
+            _claims.TryRemove(new KeyValuePair<string, ClaimRecord>(claimName, existing));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<ClaimRecord>> ListClaimsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<ClaimRecord>>([.. _claims.Values]);
+
+    /// <summary>The claim namespace is meaningless in memory; read only so the option is validated the same way.</summary>
+    public string ClaimNamespace => options.CurrentValue.ClaimNamespace;
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "Event {Type} {Reason} on {Namespace}/{Pod}: {Message}")]
+        public static partial void Event(ILogger logger, string type, string reason, string @namespace, string pod, string message);
+    }
+}

@@ -1,0 +1,309 @@
+using System.Text.Json;
+using SchedExt.Topology.Requests;
+
+namespace SchedExt.Extender.Protocol;
+
+/// <summary>The few facts of a Pod the extender needs, read straight from the request JSON: identity, schedext.io annotations and GPU count.</summary>
+internal sealed class PodFacts
+{
+    public string? Name { get; private set; }
+
+    public string? Namespace { get; private set; }
+
+    public string? Uid { get; private set; }
+
+    /// <summary>Only the <c>schedext.io/</c> annotations; others are skipped without being materialised.</summary>
+    public Dictionary<string, string> Annotations { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>GPUs requested: max(sum over containers, max over init containers) of limits (or requests).</summary>
+    public long GpuCount { get; private set; }
+
+    /// <summary>True when any container names the managed GPU resource.</summary>
+    public bool RequestsGpus { get; private set; }
+
+    public string? Annotation(string key) => Annotations.GetValueOrDefault(key);
+
+    /// <summary>Loads facts from an already-read pod (the binder's API read) instead of request JSON.</summary>
+    public void Load(IReadOnlyDictionary<string, string> annotations, long gpuCount)
+    {
+        Reset();
+        foreach (var (key, value) in annotations)
+        {
+            if (key.StartsWith(SchedExtKeys.Prefix, StringComparison.Ordinal))
+            {
+                Annotations[key] = value;
+            }
+        }
+
+        GpuCount = gpuCount;
+        RequestsGpus = gpuCount > 0;
+    }
+
+    public void Reset()
+    {
+        Name = Namespace = Uid = null;
+        Annotations.Clear();
+        GpuCount = 0;
+        RequestsGpus = false;
+    }
+
+    /// <summary>Reads a v1.Pod object at the reader's current StartObject token (null leaves the facts empty).</summary>
+    public void Read(ref Utf8JsonReader reader, ReadOnlySpan<byte> gpuResource, string field)
+    {
+        Reset();
+        if (!JsonKeys.ObjectOrNull(in reader, field))
+        {
+            return;
+        }
+
+        long containers = 0, init = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (JsonKeys.Is(in reader, "metadata"u8))
+            {
+                JsonKeys.Value(ref reader);
+                ReadMetadata(ref reader, field + ".metadata");
+            }
+            else if (JsonKeys.Is(in reader, "spec"u8))
+            {
+                JsonKeys.Value(ref reader);
+                if (!JsonKeys.ObjectOrNull(in reader, field + ".spec"))
+                {
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (JsonKeys.Is(in reader, "containers"u8))
+                    {
+                        JsonKeys.Value(ref reader);
+                        containers = ReadContainers(ref reader, gpuResource, sum: true, field + ".spec.containers");
+                    }
+                    else if (JsonKeys.Is(in reader, "initContainers"u8))
+                    {
+                        JsonKeys.Value(ref reader);
+                        init = ReadContainers(ref reader, gpuResource, sum: false, field + ".spec.initContainers");
+                    }
+                    else
+                    {
+                        JsonKeys.Value(ref reader);
+                        JsonKeys.Skip(ref reader);
+                    }
+                }
+            }
+            else
+            {
+                JsonKeys.Value(ref reader);
+                JsonKeys.Skip(ref reader);
+            }
+        }
+
+        GpuCount = Math.Max(containers, init);
+    }
+
+    private void ReadMetadata(ref Utf8JsonReader reader, string field)
+    {
+        if (!JsonKeys.ObjectOrNull(in reader, field))
+        {
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (JsonKeys.Is(in reader, "name"u8))
+            {
+                JsonKeys.Value(ref reader);
+                Name = JsonKeys.StringOrNull(ref reader, field + ".name");
+            }
+            else if (JsonKeys.Is(in reader, "namespace"u8))
+            {
+                JsonKeys.Value(ref reader);
+                Namespace = JsonKeys.StringOrNull(ref reader, field + ".namespace");
+            }
+            else if (JsonKeys.Is(in reader, "uid"u8))
+            {
+                JsonKeys.Value(ref reader);
+                Uid = JsonKeys.StringOrNull(ref reader, field + ".uid");
+            }
+            else if (JsonKeys.Is(in reader, "annotations"u8))
+            {
+                JsonKeys.Value(ref reader);
+                ReadAnnotations(ref reader, field + ".annotations");
+            }
+            else
+            {
+                JsonKeys.Value(ref reader);
+                JsonKeys.Skip(ref reader);
+            }
+        }
+    }
+
+    private void ReadAnnotations(ref Utf8JsonReader reader, string field)
+    {
+        if (!JsonKeys.ObjectOrNull(in reader, field))
+        {
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            // PERF: only schedext.io/ keys become strings; a pod's other annotations are skipped in place.
+            var ours = !reader.ValueIsEscaped && reader.ValueSpan.StartsWith("schedext.io/"u8);
+            var key = ours ? reader.GetString()! : null;
+            JsonKeys.Value(ref reader);
+            if (key is null)
+            {
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                {
+                    throw new ProtocolException($"{field} values must be strings");
+                }
+
+                continue;
+            }
+
+            var value = JsonKeys.StringOrNull(ref reader, $"{field}[{key}]");
+            if (value is not null)
+            {
+                Annotations[key] = value;
+            }
+        }
+    }
+
+    private long ReadContainers(ref Utf8JsonReader reader, ReadOnlySpan<byte> gpuResource, bool sum, string field)
+    {
+        long total = 0;
+        if (!JsonKeys.ArrayOrNull(in reader, field))
+        {
+            return 0;
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (!JsonKeys.ObjectOrNull(in reader, field + "[]"))
+            {
+                continue;
+            }
+
+            long limit = -1, request = -1;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (!JsonKeys.Is(in reader, "resources"u8))
+                {
+                    JsonKeys.Value(ref reader);
+                    JsonKeys.Skip(ref reader);
+                    continue;
+                }
+
+                JsonKeys.Value(ref reader);
+                if (!JsonKeys.ObjectOrNull(in reader, field + "[].resources"))
+                {
+                    continue;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isLimits = JsonKeys.Is(in reader, "limits"u8);
+                    var isRequests = !isLimits && JsonKeys.Is(in reader, "requests"u8);
+                    JsonKeys.Value(ref reader);
+                    if (!isLimits && !isRequests)
+                    {
+                        JsonKeys.Skip(ref reader);
+                        continue;
+                    }
+
+                    var amount = ReadResourceList(ref reader, gpuResource, field + (isLimits ? "[].resources.limits" : "[].resources.requests"));
+                    if (isLimits)
+                    {
+                        limit = amount;
+                    }
+                    else
+                    {
+                        request = amount;
+                    }
+                }
+            }
+
+            // Extended resources cannot be overcommitted: a limit implies an equal request (core/v1 validation).
+            var count = limit >= 0 ? limit : Math.Max(request, 0);
+            total = sum ? total + count : Math.Max(total, count);
+        }
+
+        return total;
+    }
+
+    private long ReadResourceList(ref Utf8JsonReader reader, ReadOnlySpan<byte> gpuResource, string field)
+    {
+        long found = -1;
+        if (!JsonKeys.ObjectOrNull(in reader, field))
+        {
+            return found;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var match = !reader.ValueIsEscaped && reader.ValueSpan.SequenceEqual(gpuResource);
+            JsonKeys.Value(ref reader);
+            if (!match)
+            {
+                JsonKeys.Skip(ref reader);
+                continue;
+            }
+
+            RequestsGpus = true;
+            found = reader.TokenType switch
+            {
+                JsonTokenType.String when TryParseCount(reader.ValueSpan, out var n) => n,
+                JsonTokenType.Number when reader.TryGetInt64(out var n) && n >= 0 => n,
+                _ => throw new ProtocolException($"{field}[{System.Text.Encoding.UTF8.GetString(gpuResource)}] must be a whole number of GPUs"),
+            };
+        }
+
+        return found;
+    }
+
+    private static bool TryParseCount(ReadOnlySpan<byte> quantity, out long count) =>
+        System.Buffers.Text.Utf8Parser.TryParse(quantity, out count, out var consumed) && consumed == quantity.Length && count >= 0;
+
+    /// <summary>Turns the pod's annotations and GPU count into a request, or explains which annotation is wrong.</summary>
+    public bool TryGetRequest(out GpuRequest? request, out string? placementGroup, out string? error)
+    {
+        request = null;
+        placementGroup = Annotation(SchedExtKeys.PlacementGroup);
+        error = null;
+        if (GpuCount is < 1 or > Topology.Model.NodeTopology.MaxGpus)
+        {
+            error = GpuCount == 0 ? null : $"pod requests {GpuCount} GPUs; at most {Topology.Model.NodeTopology.MaxGpus} fit on one node";
+            return false;
+        }
+
+        var interconnect = Interconnect.Any;
+        var nic = NicNeed.None;
+        var machine = MachinePolicy.Any;
+        var memory = 0;
+        if (Annotation(SchedExtKeys.Interconnect) is { } i && !SchedExtKeys.TryParseInterconnect(i, out interconnect))
+        {
+            error = $"invalid {SchedExtKeys.Interconnect} '{i}': expected nvlink, pcie-switch, numa or any";
+        }
+        else if (Annotation(SchedExtKeys.Rdma) is { } r && !SchedExtKeys.TryParseNicNeed(r, out nic))
+        {
+            error = $"invalid {SchedExtKeys.Rdma} '{r}': expected required, preferred or none";
+        }
+        else if (Annotation(SchedExtKeys.Machine) is { } m && !SchedExtKeys.TryParseMachinePolicy(m, out machine))
+        {
+            error = $"invalid {SchedExtKeys.Machine} '{m}': expected bare-metal, vm, preferred-bare-metal, preferred-vm or any";
+        }
+        else if (Annotation(SchedExtKeys.GpuMemory) is { } mem && !SchedExtKeys.TryParseMemoryMiB(mem, out memory))
+        {
+            error = $"invalid {SchedExtKeys.GpuMemory} '{mem}': expected a size such as 80Gi or 40960Mi";
+        }
+
+        if (error is not null)
+        {
+            return false;
+        }
+
+        var glob = Annotation(SchedExtKeys.GpuProduct);
+        request = new GpuRequest((int)GpuCount, interconnect, nic, machine, string.IsNullOrWhiteSpace(glob) ? null : glob, memory);
+        return true;
+    }
+}

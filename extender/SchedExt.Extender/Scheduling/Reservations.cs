@@ -1,0 +1,127 @@
+using SchedExt.Extender.State;
+
+namespace SchedExt.Extender.Scheduling;
+
+/// <summary>
+/// GPUs this process has promised to pods whose annotations the watch has not delivered yet. Filter, prioritize and
+/// bind subtract them from a snapshot's free GPUs, so two binds in flight never pick the same device. A reservation
+/// ends when the snapshot shows the pod's allocation, when its bind fails, or after a time-to-live.
+/// </summary>
+internal sealed class Reservations(TimeProvider time)
+{
+    private static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(2);
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, List<Entry>> _byNode = new(StringComparer.Ordinal);
+    private volatile int _count;
+
+    /// <summary>Number of reservations held (for metrics and tests).</summary>
+    public int Count => _count;
+
+    /// <summary>GPUs reserved on <paramref name="node"/> and not yet visible in <paramref name="snapshot"/>.</summary>
+    public ulong Reserved(string node, ClusterSnapshot snapshot)
+    {
+        // PERF: the common case — nothing in flight — is one volatile read, no lock.
+        if (_count == 0)
+        {
+            return 0;
+        }
+
+        lock (_gate)
+        {
+            return ReservedLocked(node, snapshot);
+        }
+    }
+
+    /// <summary>Reserved GPUs on a node named by a span (filter's hot path).</summary>
+    public ulong Reserved(ReadOnlySpan<char> node, ClusterSnapshot snapshot)
+    {
+        if (_count == 0)
+        {
+            return 0;
+        }
+
+        lock (_gate)
+        {
+            var lookup = _byNode.GetAlternateLookup<ReadOnlySpan<char>>();
+            return lookup.TryGetValue(node, out var list) ? Sum(list, snapshot) : 0;
+        }
+    }
+
+    /// <summary>
+    /// Atomically: computes what is free on <paramref name="node"/> (snapshot minus reservations minus
+    /// <paramref name="exclude"/>), lets <paramref name="choose"/> pick from it, and reserves the pick for <paramref name="podUid"/>.
+    /// Returns the pick (0 when <paramref name="choose"/> found nothing).
+    /// </summary>
+    public ulong ChooseAndReserve(NodeState node, ClusterSnapshot snapshot, string podUid, ulong exclude, Func<ulong, ulong> choose)
+    {
+        lock (_gate)
+        {
+            var free = node.FreeGpus & ~ReservedLocked(node.Name, snapshot, exceptPod: podUid) & ~exclude;
+            var pick = choose(free);
+            if (pick != 0)
+            {
+                Release(node.Name, podUid);
+                if (!_byNode.TryGetValue(node.Name, out var list))
+                {
+                    _byNode[node.Name] = list = [];
+                }
+
+                list.Add(new Entry(podUid, pick, time.GetUtcNow() + TimeToLive));
+                _count++;
+            }
+
+            return pick;
+        }
+    }
+
+    /// <summary>Drops the reservation of <paramref name="podUid"/> on <paramref name="node"/>, if any.</summary>
+    public void Release(string node, string podUid)
+    {
+        lock (_gate)
+        {
+            if (_byNode.TryGetValue(node, out var list))
+            {
+                _count -= list.RemoveAll(e => e.PodUid == podUid);
+            }
+        }
+    }
+
+    private ulong ReservedLocked(string node, ClusterSnapshot snapshot, string? exceptPod = null)
+    {
+        if (!_byNode.TryGetValue(node, out var list))
+        {
+            return 0;
+        }
+
+        // Expired entries and entries the snapshot already shows are dropped here, lazily.
+        var now = time.GetUtcNow();
+        _count -= list.RemoveAll(e => e.Expires <= now || snapshot.Allocations.ContainsKey(e.PodUid));
+        ulong mask = 0;
+        foreach (var e in list)
+        {
+            if (e.PodUid != exceptPod)
+            {
+                mask |= e.Gpus;
+            }
+        }
+
+        return mask;
+    }
+
+    private static ulong Sum(List<Entry> list, ClusterSnapshot snapshot)
+    {
+        ulong mask = 0;
+        foreach (var e in list)
+        {
+            if (!snapshot.Allocations.ContainsKey(e.PodUid))
+            {
+                mask |= e.Gpus;
+            }
+        }
+
+        return mask;
+    }
+
+    private readonly record struct Entry(string PodUid, ulong Gpus, DateTimeOffset Expires);
+}

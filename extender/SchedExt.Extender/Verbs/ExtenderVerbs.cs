@@ -1,0 +1,376 @@
+using System.Text;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.ObjectPool;
+using Microsoft.Extensions.Options;
+using SchedExt.Extender.Binding;
+using SchedExt.Extender.Metrics;
+using SchedExt.Extender.Protocol;
+using SchedExt.Extender.Scheduling;
+using SchedExt.Extender.State;
+using SchedExt.Topology.Search;
+
+namespace SchedExt.Extender.Verbs;
+
+/// <summary>
+/// The four kube-scheduler verbs over HTTP. Bodies are buffered from the request <see cref="System.IO.Pipelines.PipeReader"/>,
+/// parsed with <see cref="System.Text.Json.Utf8JsonReader"/> and answered with a pooled <see cref="System.Text.Json.Utf8JsonWriter"/>;
+/// a body that is not what kube-scheduler sends is answered 400 and changes nothing.
+/// </summary>
+internal sealed partial class ExtenderVerbs(
+    ClusterState state,
+    PlacementPlanner planner,
+    RequestCache requests,
+    Reservations reservations,
+    Binder binder,
+    ObjectPool<VerbScratch> pool,
+    IOptionsMonitor<ExtenderOptions> options,
+    ExtenderMetrics metrics,
+    INodeInfoReader nodeReader,
+    ILogger<ExtenderVerbs> log,
+    PendingPods? pending = null)
+{
+    private byte[] _gpuResource = Encoding.UTF8.GetBytes(options.CurrentValue.GpuResourceName);
+
+    public Task FilterAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbFilter, (s, _) =>
+    {
+        Filter(s);
+        return Task.CompletedTask;
+    });
+
+    public Task PrioritizeAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbPrioritize, (s, _) =>
+    {
+        Prioritize(s);
+        return Task.CompletedTask;
+    });
+
+    public Task BindAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbBind, BindAsync);
+
+    public Task PreemptAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbPreempt, (s, _) =>
+    {
+        Preempt(s);
+        return Task.CompletedTask;
+    });
+
+    private async Task RunAsync(HttpContext context, string verb, Func<VerbScratch, CancellationToken, Task> handle)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var scratch = pool.Get();
+        var status = StatusCodes.Status200OK;
+        try
+        {
+            var limit = options.CurrentValue.MaxRequestBodyBytes;
+            if (context.Request.ContentLength > limit)
+            {
+                throw new ProtocolException($"request body of {context.Request.ContentLength} bytes exceeds the limit of {limit} bytes");
+            }
+
+            await RequestBody.ReadAsync(context.Request.BodyReader, scratch, limit, context.RequestAborted).ConfigureAwait(false);
+            await handle(scratch, context.RequestAborted).ConfigureAwait(false);
+            scratch.Writer.Flush();
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = scratch.Output.WrittenCount;
+            await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (ProtocolException e)
+        {
+            status = StatusCodes.Status400BadRequest;
+            Log.BadRequest(log, verb, e.Message);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync(e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            pool.Return(scratch);
+            metrics.Duration(verb).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+            metrics.Requests.WithLabels(verb, status == 200 ? "200" : "400").Inc();
+        }
+    }
+
+    private ReadOnlySpan<byte> GpuResource
+    {
+        get
+        {
+            var current = options.CurrentValue.GpuResourceName;
+            if (!_gpuResource.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(current)))
+            {
+                _gpuResource = Encoding.UTF8.GetBytes(current);
+            }
+
+            return _gpuResource;
+        }
+    }
+
+    private void Filter(VerbScratch s)
+    {
+        ExtenderArgsReader.Read(s, GpuResource);
+        var w = s.Writer;
+        var pod = s.Pod;
+        pending?.Remember(pod);
+        w.WriteStartObject();
+        if (!ResolveRequest(s, out var compiled, out var group, out var error))
+        {
+            // Not a GPU pod (or an invalid one): every node passes, or the request's error is reported.
+            WriteNodesEcho(s, all: true, null);
+            w.WriteNull("FailedNodes");
+            w.WriteNull("FailedAndUnresolvableNodes");
+            w.WriteString("Error", error ?? string.Empty);
+            w.WriteEndObject();
+            return;
+        }
+
+        var snapshot = state.Current;
+        var count = s.HasNodeNames ? s.NodeNames.Count : s.NodeItems.Count;
+        var verdicts = s.Verdicts(count);
+        for (var i = 0; i < count; i++)
+        {
+            verdicts[i] = Evaluate(s, i, compiled!, group, snapshot);
+        }
+
+        WriteNodesEcho(s, all: false, verdicts);
+        Span<char> reason = stackalloc char[512];
+        foreach (var unresolvable in (ReadOnlySpan<bool>)[false, true])
+        {
+            w.WriteStartObject(unresolvable ? "FailedAndUnresolvableNodes" : "FailedNodes");
+            for (var i = 0; i < count; i++)
+            {
+                var v = verdicts[i];
+                if (v.Outcome == Outcome.Fits || (v.Outcome == Outcome.Unknown ? unresolvable : v.Verdict.Unresolvable != unresolvable))
+                {
+                    continue;
+                }
+
+                if (v.Outcome == Outcome.Unknown)
+                {
+                    metrics.UnknownNodes.Inc();
+                    w.WriteString(NameOf(s, i), $"node is not known to SchedExt: no {options.CurrentValue.GpuResourceName} allocatable, or not synced yet");
+                    continue;
+                }
+
+                metrics.Filtered(v.Verdict.Reason);
+                _ = v.Verdict.TryFormatReason(reason, out var written);
+                w.WriteString(NameOf(s, i), reason[..written]);
+            }
+
+            w.WriteEndObject();
+        }
+
+        w.WriteString("Error", string.Empty);
+        w.WriteEndObject();
+    }
+
+    private void Prioritize(VerbScratch s)
+    {
+        ExtenderArgsReader.Read(s, GpuResource);
+        var w = s.Writer;
+        var resolved = ResolveRequest(s, out var compiled, out var group, out _);
+        var snapshot = state.Current;
+        var count = s.HasNodeNames ? s.NodeNames.Count : s.NodeItems.Count;
+        w.WriteStartArray();
+        for (var i = 0; i < count; i++)
+        {
+            var score = 0;
+            if (resolved)
+            {
+                var v = Evaluate(s, i, compiled!, group, snapshot);
+                score = v.Outcome == Outcome.Fits ? v.Verdict.ProtocolScore : 0;
+            }
+
+            w.WriteStartObject();
+            w.WriteString("Host"u8, NameOf(s, i));
+            w.WriteNumber("Score"u8, score);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
+    }
+
+    private async Task BindAsync(VerbScratch s, CancellationToken cancellationToken)
+    {
+        var args = SmallArgsReader.ReadBinding(s.BodySpan);
+        var error = await binder.BindAsync(args.PodNamespace, args.PodName, args.PodUid, args.Node, cancellationToken).ConfigureAwait(false);
+        var w = s.Writer;
+        w.WriteStartObject();
+        w.WriteString("Error", error ?? string.Empty);
+        w.WriteEndObject();
+        if (error is null)
+        {
+            pending?.Forget(args.PodNamespace, args.PodName);
+        }
+    }
+
+    private void Preempt(VerbScratch s)
+    {
+        var args = new PreemptionArgs();
+        SmallArgsReader.ReadPreemption(s, GpuResource, args);
+        var w = s.Writer;
+        var resolved = ResolveRequest(s, out var compiled, out var group, out _);
+        var snapshot = state.Current;
+        w.WriteStartObject();
+        w.WriteStartObject("NodeNameToMetaVictims");
+        foreach (var (nodeName, victims) in args.Nodes)
+        {
+            List<int>? keep;
+            if (!resolved)
+            {
+                // Not a GPU pod: the scheduler's own choice stands.
+                keep = Enumerable.Range(0, victims.Pods.Count).ToList();
+            }
+            else
+            {
+                var node = snapshot.FindNode(nodeName);
+                if (node is null)
+                {
+                    continue;
+                }
+
+                var masks = victims.Pods.Select(p => VictimSelection.GpusOf(snapshot, nodeName, p.Uid, p.AssignedGpus)).ToList();
+                var free = node.FreeGpus & ~reservations.Reserved(nodeName, snapshot);
+                keep = VictimSelection.Select(f => planner.EvaluateWithFree(compiled!, node, snapshot, group, f), free, masks);
+                if (keep is null)
+                {
+                    continue;
+                }
+            }
+
+            w.WriteStartObject(nodeName);
+            w.WriteStartArray("Pods");
+            foreach (var i in keep)
+            {
+                w.WriteStartObject();
+                w.WriteString("UID", victims.Pods[i].Uid);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+
+            // PDB violations are counted by the scheduler for its whole set; a subset violates at most as many.
+            w.WriteNumber("NumPDBViolations", Math.Min(victims.NumPdbViolations, keep.Count));
+            w.WriteEndObject();
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private bool ResolveRequest(VerbScratch s, out CompiledRequest? compiled, out string? group, out string? error)
+    {
+        compiled = null;
+        var pod = s.Pod;
+        if (!pod.RequestsGpus || !pod.TryGetRequest(out var request, out group, out error))
+        {
+            group = null;
+            error = pod.RequestsGpus ? Error(pod) : null;
+            return false;
+        }
+
+        compiled = requests.Get(request!);
+        return true;
+    }
+
+    private static string? Error(PodFacts pod)
+    {
+        _ = pod.TryGetRequest(out _, out _, out var error);
+        return error;
+    }
+
+    private NodeOutcome Evaluate(VerbScratch s, int i, CompiledRequest compiled, string? group, ClusterSnapshot snapshot)
+    {
+        if (s.HasNodeNames)
+        {
+            var node = snapshot.FindNode(s.NameChars(s.NodeNames[i]));
+            if (node is null)
+            {
+                return new NodeOutcome(Outcome.Unknown, default);
+            }
+
+            var verdict = planner.Evaluate(compiled, node, snapshot, group, reservations.Reserved(node.Name, snapshot));
+            return new NodeOutcome(verdict.Feasible ? Outcome.Fits : Outcome.Fails, verdict);
+        }
+
+        // Full-Nodes mode: the node's hardware and labels come from the request; its GPUs in use from the pods we watch.
+        var name = s.NodeItemNames[i];
+        var info = ReadNode(s, i);
+        if (info is null)
+        {
+            return new NodeOutcome(Outcome.Unknown, default);
+        }
+
+        var state = new NodeState(info, snapshot.UsedOn(name) & info.Shape.AllGpus);
+        var v = planner.Evaluate(compiled, state, snapshot, group, reservations.Reserved(name, snapshot));
+        return new NodeOutcome(v.Feasible ? Outcome.Fits : Outcome.Fails, v);
+    }
+
+    private NodeInfo? ReadNode(VerbScratch s, int i)
+    {
+        try
+        {
+            var node = KubernetesJson.Deserialize<V1Node>(Encoding.UTF8.GetString(s.Slice(s.NodeItems[i])));
+            return nodeReader.Read(node);
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new ProtocolException($"Nodes.items[{i}] is not a valid Node: {ExtenderArgsReader.FirstLine(e.Message)}", e);
+        }
+    }
+
+    private static ReadOnlySpan<char> NameOf(VerbScratch s, int i) => s.HasNodeNames ? s.NameChars(s.NodeNames[i]) : s.NodeItemNames[i];
+
+    /// <summary>Writes <c>Nodes</c> and <c>NodeNames</c>: the passing nodes in the form they were sent, the other form null.</summary>
+    private static void WriteNodesEcho(VerbScratch s, bool all, NodeOutcome[]? verdicts)
+    {
+        var w = s.Writer;
+        if (s.HasNodes && !s.HasNodeNames)
+        {
+            w.WriteStartObject("Nodes");
+            w.WriteStartObject("metadata");
+            w.WriteEndObject();
+            w.WriteStartArray("items");
+            for (var i = 0; i < s.NodeItems.Count; i++)
+            {
+                if (all || verdicts![i].Outcome == Outcome.Fits)
+                {
+                    w.WriteRawValue(s.Slice(s.NodeItems[i]), skipInputValidation: true);
+                }
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+            w.WriteNull("NodeNames");
+            return;
+        }
+
+        w.WriteNull("Nodes");
+        w.WriteStartArray("NodeNames");
+        for (var i = 0; i < s.NodeNames.Count; i++)
+        {
+            if (all || verdicts![i].Outcome == Outcome.Fits)
+            {
+                w.WriteStringValue(s.NameChars(s.NodeNames[i]));
+            }
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Rejected {Verb} request: {Reason}")]
+        public static partial void BadRequest(ILogger logger, string verb, string reason);
+    }
+}
+
+/// <summary>What filter concluded for one node.</summary>
+internal enum Outcome : byte
+{
+    Unknown,
+    Fits,
+    Fails,
+}
+
+/// <summary>One node's outcome and verdict, kept in a pooled array between filter's passes.</summary>
+internal readonly record struct NodeOutcome(Outcome Outcome, NodeVerdict Verdict);

@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using SchedExt.Extender.Protocol;
+using SchedExt.Extender.Tests.Verbs;
+using SchedExt.Testing;
+
+namespace SchedExt.Extender.Tests.Protocol;
+
+/// <summary>
+/// The exact bytes kube-scheduler's Go types produce (tests/testdata/extender-wire, from k8s.io/kube-scheduler's
+/// compatibility test): our readers decode every field of the argument types, and the result types we write have the
+/// same keys and value kinds as upstream's.
+/// </summary>
+public sealed class WireSampleTests
+{
+    private static byte[] Sample(string name) => File.ReadAllBytes(TestData.PathOf("extender-wire", name));
+
+    private static VerbScratch Load(string name)
+    {
+        var scratch = new VerbScratch();
+        var bytes = Sample(name);
+        scratch.Append(new System.Buffers.ReadOnlySequence<byte>(bytes));
+        return scratch;
+    }
+
+    [Fact]
+    public void ExtenderArgs_UpstreamSample_DecodesPodNodesAndNodeNames()
+    {
+        var scratch = Load("ExtenderArgs.json");
+        ExtenderArgsReader.Read(scratch, "nvidia.com/gpu"u8);
+        Assert.Equal("podname", scratch.Pod.Name);
+        Assert.False(scratch.Pod.RequestsGpus);
+        Assert.Equal(["node1"], scratch.NodeNames.Select(n => scratch.NameChars(n).ToString()));
+        Assert.Equal(["nodename"], scratch.NodeItemNames);
+
+        // The node object is kept byte-for-byte, so Nodes mode echoes exactly what was sent.
+        var item = JsonNode.Parse(scratch.Slice(scratch.NodeItems[0]).ToArray());
+        var expected = JsonNode.Parse(Sample("ExtenderArgs.json"))!["Nodes"]!["items"]![0];
+        Assert.True(JsonNode.DeepEquals(expected, item));
+    }
+
+    [Fact]
+    public void ExtenderBindingArgs_UpstreamSample_DecodesAllFields()
+    {
+        var args = SmallArgsReader.ReadBinding(Sample("ExtenderBindingArgs.json"));
+        Assert.Equal(new BindingArgs("mypodname", "mypodnamespace", "mypoduid", "mynode"), args);
+    }
+
+    [Fact]
+    public void ExtenderBindingArgs_LowerCaseKeys_DecodeLikeGo()
+    {
+        var args = SmallArgsReader.ReadBinding("""{"podname":"a","podnamespace":"b","poduid":"c","node":"d"}"""u8);
+        Assert.Equal(new BindingArgs("a", "b", "c", "d"), args);
+    }
+
+    [Fact]
+    public void ExtenderPreemptionArgs_UpstreamSample_DecodesBothVictimForms()
+    {
+        var scratch = Load("ExtenderPreemptionArgs.json");
+        var args = new PreemptionArgs();
+        SmallArgsReader.ReadPreemption(scratch, "nvidia.com/gpu"u8, args);
+        Assert.Equal("podname", scratch.Pod.Name);
+        var foo = args.Nodes["foo"];
+        Assert.Equal(["myuid"], foo.Pods.Select(p => p.Uid)); // the meta form wins for a node named in both
+        Assert.Equal(1, foo.NumPdbViolations);
+    }
+
+    public static TheoryData<string, string, string> ResultShapes => new()
+    {
+        // sample, verb, request that makes our service answer with that result type
+        { "ExtenderFilterResult.json", "filter", """{"Pod":{"metadata":{"name":"p"}},"NodeNames":["dgx-free"]}""" },
+        { "ExtenderBindingResult.json", "bind", """{"PodName":"x","PodNamespace":"y","PodUID":"z","Node":"dgx-free"}""" },
+        { "ExtenderPreemptionResult.json", "preempt", """{"Pod":{"metadata":{"name":"p","uid":"u"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"9"}}}]}},"NodeNameToMetaVictims":{"dgx-free":{"Pods":[{"UID":"myuid"}],"NumPDBViolations":1}}}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ResultShapes))]
+    public async Task Result_OurAnswer_HasUpstreamKeysAndKinds(string sample, string verb, string request)
+    {
+        using var factory = new ExtenderFactory(GoldenCluster.Objects());
+        var (status, body) = await factory.PostAsync(verb, request);
+        Assert.Equal(200, status);
+        var upstream = JsonNode.Parse(Sample(sample))!.AsObject();
+        var ours = JsonNode.Parse(body)!.AsObject();
+        Assert.Equal(upstream.Select(p => p.Key).Order(StringComparer.Ordinal), ours.Select(p => p.Key).Order(StringComparer.Ordinal));
+        foreach (var (key, value) in ours)
+        {
+            // null is how Go encodes an absent slice or map; otherwise the JSON kind must match upstream's.
+            Assert.True(value is null || upstream[key] is null || value.GetValueKind() == upstream[key]!.GetValueKind(), $"{sample}: {key}");
+        }
+    }
+
+    [Fact]
+    public async Task HostPriority_OurAnswer_IsArrayOfUpstreamShape()
+    {
+        using var factory = new ExtenderFactory(GoldenCluster.Objects());
+        var (_, body) = await factory.PostAsync("prioritize", """{"Pod":{"metadata":{"name":"p"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"1"}}}]}},"NodeNames":["dgx-free","hgx-vm"]}""");
+        var upstream = JsonNode.Parse(Sample("HostPriority.json"))!.AsObject();
+        foreach (var entry in JsonNode.Parse(body)!.AsArray())
+        {
+            Assert.Equal(upstream.Select(p => p.Key), entry!.AsObject().Select(p => p.Key));
+            Assert.InRange(entry["Score"]!.GetValue<int>(), 0, 10);
+        }
+    }
+}
