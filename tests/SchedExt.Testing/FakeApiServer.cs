@@ -21,7 +21,7 @@ namespace SchedExt.Testing;
 /// An in-process Kubernetes API server for tests (Kestrel on 127.0.0.1, random port) holding Nodes, Pods, Leases,
 /// Events (core/v1 and events.k8s.io/v1) and pod Bindings, with the real server's semantics for what SchedExt uses:
 /// resourceVersions, list, watch (with bookmarks and 410 Gone past the history window), field selectors on pods,
-/// create-if-absent, delete preconditions, merge/strategic-merge/JSON patches, and binding conflicts. Thread-safe.
+/// label selectors, create-if-absent, delete preconditions, merge/strategic-merge/JSON patches, and binding conflicts. Thread-safe.
 /// </summary>
 public sealed class FakeApiServer : IAsyncDisposable
 {
@@ -243,7 +243,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                 await WatchAsync(context, type, ns).ConfigureAwait(false);
                 break;
             case ("LIST", null):
-                var items = _store.List(type, ns, FieldSelector.Parse(request.Query["fieldSelector"], type), out var listVersion);
+                var items = _store.List(type, ns, FieldSelector.Parse(request.Query["fieldSelector"], type), LabelSelector.Parse(request.Query["labelSelector"]), out var listVersion);
                 var list = new JsonObject
                 {
                     ["kind"] = type.Kind + "List",
@@ -396,6 +396,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         var query = context.Request.Query;
         var selector = FieldSelector.Parse(query["fieldSelector"], type);
+        var labels = LabelSelector.Parse(query["labelSelector"]);
         var bookmarks = IsTrue(query["allowWatchBookmarks"]);
         var timeout = int.TryParse(query["timeoutSeconds"], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) && seconds > 0
             ? TimeSpan.FromSeconds(seconds)
@@ -420,7 +421,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             await context.Response.StartAsync(ct).ConfigureAwait(false);
             foreach (var change in watch.Backlog)
             {
-                await SendAsync(context, change, selector).ConfigureAwait(false);
+                await SendAsync(context, change, selector, labels).ConfigureAwait(false);
             }
 
             var reader = watch.Watcher.Events.Reader;
@@ -439,7 +440,7 @@ public sealed class FakeApiServer : IAsyncDisposable
                     pending = null;
                     while (reader.TryRead(out var change))
                     {
-                        await SendAsync(context, change, selector).ConfigureAwait(false);
+                        await SendAsync(context, change, selector, labels).ConfigureAwait(false);
                     }
                 }
                 else if (bookmarks && !ct.IsCancellationRequested && _store.BookmarkVersion(watch.Watcher) is { } at)
@@ -465,10 +466,10 @@ public sealed class FakeApiServer : IAsyncDisposable
     }
 
     /// <summary>Sends a change as the watch sees it through its field selector: entering it is ADDED, leaving it DELETED.</summary>
-    private static Task SendAsync(HttpContext context, Change change, FieldSelector selector)
+    private static Task SendAsync(HttpContext context, Change change, FieldSelector selector, LabelSelector labels)
     {
-        var now = selector.Matches(change.Object);
-        var before = change.Old is not null && selector.Matches(change.Old);
+        var now = selector.Matches(change.Object) && labels.Matches(change.Object);
+        var before = change.Old is not null && selector.Matches(change.Old) && labels.Matches(change.Old);
         var type = change.EventType switch
         {
             "ADDED" when now => "ADDED",

@@ -218,12 +218,38 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal([(WatchEventType.Modified, "Running"), (WatchEventType.Deleted, "Succeeded")], events);
     }
 
+    [Theory]
+    [InlineData("equality", "app.kubernetes.io/managed-by=schedext", "a,b")]
+    [InlineData("double equals and inequality", "app.kubernetes.io/managed-by==schedext,tier!=gold", "b")]
+    [InlineData("exists", "tier", "a,c")]
+    [InlineData("does not exist", "!tier", "b")]
+    [InlineData("in set", "tier in (gold, silver)", "a,c")]
+    [InlineData("not in set", "tier notin (gold)", "b,c")]
+    public async Task ListLeases_LabelSelector_Filters(string name, string selector, string expected)
+    {
+        Assert.NotNull(name);
+        await CreateLabelled("a", ("app.kubernetes.io/managed-by", "schedext"), ("tier", "gold"));
+        await CreateLabelled("b", ("app.kubernetes.io/managed-by", "schedext"));
+        await CreateLabelled("c", ("tier", "silver"));
+
+        var list = await _client.CoordinationV1.ListNamespacedLeaseAsync(Ns, labelSelector: selector);
+
+        Assert.Equal(expected, string.Join(',', list.Items.Select(l => l.Metadata.Name)));
+    }
+
     [Fact]
     public async Task List_UnknownFieldSelector_BadRequest()
     {
         var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ListNodeAsync(fieldSelector: "spec.nodeName=x"));
 
         Assert.Equal(HttpStatusCode.BadRequest, error.Response.StatusCode);
+    }
+
+    private Task<V1Lease> CreateLabelled(string name, params (string Key, string Value)[] labels)
+    {
+        var lease = Lease(name, "x");
+        lease.Metadata.Labels = labels.ToDictionary(l => l.Key, l => l.Value);
+        return _client.CoordinationV1.CreateNamespacedLeaseAsync(lease, Ns);
     }
 
     private static V1Lease Lease(string name, string holder) => new()

@@ -65,13 +65,16 @@ internal sealed class ObjectStore(TimeProvider time)
         }
     }
 
-    public List<JsonObject> List(ResourceType type, string? ns, FieldSelector selector, out long version)
+    public List<JsonObject> List(ResourceType type, string? ns, FieldSelector selector, out long version) =>
+        List(type, ns, selector, LabelSelector.Everything, out version);
+
+    public List<JsonObject> List(ResourceType type, string? ns, FieldSelector selector, LabelSelector labels, out long version)
     {
         lock (_gate)
         {
             version = _version;
             return [.. _objects
-                .Where(e => e.Key.Item1 == type && (ns is null || e.Key.Item2 == ns) && selector.Matches(e.Value))
+                .Where(e => e.Key.Item1 == type && (ns is null || e.Key.Item2 == ns) && selector.Matches(e.Value) && labels.Matches(e.Value))
                 .OrderBy(e => e.Key.Item2, StringComparer.Ordinal)
                 .ThenBy(e => e.Key.Item3, StringComparer.Ordinal)
                 .Select(e => (JsonObject)e.Value.DeepClone())];
