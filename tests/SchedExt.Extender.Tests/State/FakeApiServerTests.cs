@@ -191,6 +191,32 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_BeyondHistoryLimit_ErrorEvent410_WithinLimit_Replays()
+    {
+        _server.HistoryLimit = 3;
+        var start = _server.ResourceVersion;
+        for (var i = 0; i < 6; i++)
+        {
+            _server.PutNode(KubeObjects.Node($"gpu-{i}", 8));
+        }
+
+        Exception? error = null;
+        await foreach (var unexpected in _client.CoreV1.WatchListNodeAsync(resourceVersion: start.ToString(System.Globalization.CultureInfo.InvariantCulture), timeoutSeconds: 1, onError: e => error = e))
+        {
+            Assert.Fail($"unexpected event {unexpected.Item1}");
+        }
+
+        var replayed = new List<string>();
+        await foreach (var (_, node) in _client.CoreV1.WatchListNodeAsync(resourceVersion: (_server.ResourceVersion - 3).ToString(System.Globalization.CultureInfo.InvariantCulture), timeoutSeconds: 1))
+        {
+            replayed.Add(node.Metadata.Name);
+        }
+
+        Assert.Equal(410, Assert.IsType<KubernetesException>(error).Status.Code);
+        Assert.Equal(["gpu-3", "gpu-4", "gpu-5"], replayed);
+    }
+
+    [Fact]
     public async Task Watch_FieldSelector_PodLeavingSelectionIsDeleted()
     {
         _server.PutPod(KubeObjects.Pod("ml", "p", "gpu-1", "0"));
