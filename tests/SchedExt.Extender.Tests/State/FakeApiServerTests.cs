@@ -158,6 +158,38 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bind_ManyPodsRacedByTwoClients_EachPodBoundOnce()
+    {
+        const int pods = 300;
+        for (var i = 0; i < pods; i++)
+        {
+            _server.PutPod(KubeObjects.Pod("ml", $"p{i}", null, null, phase: "Pending"));
+        }
+
+        using var other = _server.CreateClient();
+        var attempts = Enumerable.Range(0, pods).SelectMany(i => new[] { TryBind(_client, i, "gpu-a"), TryBind(other, i, "gpu-b") });
+
+        var wins = await Task.WhenAll(attempts);
+
+        Assert.Equal(pods, wins.Count(w => w));
+        Assert.Equal(pods, _server.BindingsCreated);
+        Assert.All(_server.Pods(), p => Assert.Contains(p.Spec.NodeName, new[] { "gpu-a", "gpu-b" }));
+    }
+
+    private static async Task<bool> TryBind(Kubernetes client, int pod, string node)
+    {
+        try
+        {
+            await client.CoreV1.CreateNamespacedPodBindingAsync(Binding($"p{pod}", node, null), $"p{pod}", "ml");
+            return true;
+        }
+        catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task CreateEvents_BothApiGroups_Stored()
     {
         await _client.CoreV1.CreateNamespacedEventAsync(

@@ -122,6 +122,21 @@ public sealed class SnapshotFileSourceTests : IDisposable
         Assert.Equal("1234", Assert.Single(kit.State.Current.Allocations.Keys));
     }
 
+    [Fact]
+    public async Task Start_KubectlListWithServerFields_ReadsGpuNodeAndHoldingPod()
+    {
+        var (source, kit) = Create(TestData.PathOf("snapshot", "kubectl-list.yaml"));
+
+        await source.StartAsync(CancellationToken.None);
+        await source.StopAsync(CancellationToken.None);
+
+        var node = Assert.Single(kit.State.Current.Nodes.Values);
+        Assert.Equal(("gpu-a-01", "rack-7", SchedExt.Topology.Requests.MachineKind.Vm, 0b1010UL), (node.Name, node.Info.Rack, node.Info.Machine, node.UsedGpus));
+        Assert.Equal("no schedext.io/topology annotation", node.Info.TopologyProblem);
+        var pod = Assert.Single(kit.State.Current.Allocations.Values);
+        Assert.Equal(("0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9", "bert-sweep"), (pod.Uid, pod.PlacementGroup));
+    }
+
     [Theory]
     [InlineData("yaml syntax", "kind: Node\nmetadata: [unclosed\n", "line 3, column 1: While parsing a flow sequence")]
     [InlineData("no kind", "apiVersion: v1\nkind: Node\nmetadata: {name: a}\n---\napiVersion: v1\nmetadata: {name: b}\n", "document 2 (line 5): has no kind")]
