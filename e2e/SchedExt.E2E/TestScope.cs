@@ -76,7 +76,7 @@ public sealed class TestScope : IAsyncDisposable
     /// <summary>Waits until the pod is bound to a node, or fails naming its last scheduling event.</summary>
     public async Task<V1Pod> WaitForBindingAsync(string name, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
         while (true)
         {
             var pod = await ReadPodAsync(name).ConfigureAwait(false);
@@ -85,7 +85,7 @@ public sealed class TestScope : IAsyncDisposable
                 return pod;
             }
 
-            if (DateTime.UtcNow > deadline)
+            if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 var events = await SchedulingEventsAsync(name).ConfigureAwait(false);
                 Assert.Fail($"pod {Namespace}/{name} not bound within {timeout.TotalSeconds:0} s; events: {string.Join(" | ", events)}");
@@ -99,7 +99,7 @@ public sealed class TestScope : IAsyncDisposable
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(condition);
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = TimeProvider.System.GetUtcNow() + timeout;
         while (true)
         {
             if (await condition().ConfigureAwait(false))
@@ -107,7 +107,7 @@ public sealed class TestScope : IAsyncDisposable
                 return true;
             }
 
-            if (DateTime.UtcNow > deadline)
+            if (TimeProvider.System.GetUtcNow() > deadline)
             {
                 return false;
             }

@@ -5,6 +5,7 @@ using SchedExt.Topology.Requests;
 
 namespace SchedExt.Cli.Tests;
 
+/// <summary>The node agent loop (`--interval`) on a fake clock against the fake API server.</summary>
 public sealed class TopoAgentTests : IAsyncLifetime
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);

@@ -4,6 +4,7 @@ using SchedExt.Topology.Requests;
 
 namespace SchedExt.Cli.Tests;
 
+/// <summary>`--node --apply` against an in-process fake API server that records every request.</summary>
 public sealed class TopoApplyTests : IAsyncLifetime
 {
     private static readonly string HgxH200 = TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt");

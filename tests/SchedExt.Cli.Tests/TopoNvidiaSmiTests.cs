@@ -3,6 +3,7 @@ using SchedExt.Topology.Annotation;
 
 namespace SchedExt.Cli.Tests;
 
+/// <summary>`schedext topo` without --file runs nvidia-smi (a stand-in script) and handles its failures.</summary>
 // The stand-in nvidia-smi is a shell script; CI and the image are Linux.
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class TopoNvidiaSmiTests

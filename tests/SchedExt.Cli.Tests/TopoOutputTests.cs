@@ -4,6 +4,7 @@ using SchedExt.Topology.Parsing;
 
 namespace SchedExt.Cli.Tests;
 
+/// <summary>`schedext topo` prints the annotation of nvidia-smi output read from a file or standard input.</summary>
 public sealed class TopoOutputTests
 {
     private const string HgxH200 = "hgx-h200_8gpu_12nic_distributedai.txt";
