@@ -11,6 +11,10 @@ public sealed class PlacementTests(E2ECluster cluster)
 {
     private static readonly TimeSpan BindTimeout = TimeSpan.FromSeconds(90);
 
+    // The extender's FailedNodes reasons (SchedExt.Topology NodeVerdict), which kube-scheduler copies into FailedScheduling events.
+    private const string NvLinkReason = "needs 4 NVLink-connected free GPUs";
+    private const string BareMetalReason = "bare metal required; node is a VM";
+
     [SkippableFact]
     public async Task NvLinkQuad_FourGpuPod_LandsOnNodeWithFreeQuadAndGetsAllPairsNvLink()
     {
@@ -39,6 +43,8 @@ public sealed class PlacementTests(E2ECluster cluster)
         // Long enough for several scheduling attempts against the free VM node.
         var boundToVm = await TestScope.EventuallyAsync(async () => !string.IsNullOrEmpty((await scope.ReadPodAsync("metal")).Spec.NodeName), TimeSpan.FromSeconds(15));
         Assert.False(boundToVm, $"a bare-metal-only pod was bound while only the VM node {vm} existed");
+        var events = await scope.SchedulingEventsAsync("metal");
+        Assert.True(events.Any(m => m.Contains(BareMetalReason, StringComparison.Ordinal)), $"no FailedScheduling event says \"{BareMetalReason}\"; events: " + string.Join(" | ", events));
 
         var metal = await scope.AddNodeAsync("metal", ReferenceTopologies.Pcie8TwoSocket, MachineKind.BareMetal);
         var pod = await scope.WaitForBindingAsync("metal", BindTimeout);
@@ -116,11 +122,11 @@ public sealed class PlacementTests(E2ECluster cluster)
             async () =>
             {
                 events = await scope.SchedulingEventsAsync("quad");
-                return events.Any(m => m.Contains("nvlink", StringComparison.OrdinalIgnoreCase));
+                return events.Any(m => m.Contains(NvLinkReason, StringComparison.Ordinal));
             },
             TimeSpan.FromSeconds(60));
 
-        Assert.True(reasoned, "no FailedScheduling event names NVLink; events: " + string.Join(" | ", events));
+        Assert.True(reasoned, $"no FailedScheduling event carries the extender's reason \"{NvLinkReason}…\"; events: " + string.Join(" | ", events));
         var pod = await scope.ReadPodAsync("quad");
         Assert.True(string.IsNullOrEmpty(pod.Spec.NodeName), $"an impossible pod was bound to {pod.Spec.NodeName}");
         Assert.Equal("Pending", pod.Status.Phase);
