@@ -4,7 +4,8 @@ namespace SchedExt.E2E;
 
 /// <summary>The cluster every e2e test runs against, connected once per run: the one named by <c>KUBECONFIG</c>, or the pod's own.</summary>
 /// <remarks>
-/// When neither is there, or the API server does not answer <c>/version</c> within <see cref="ProbeTimeout"/>,
+/// When neither is there, the API server does not answer <c>/version</c> within <see cref="ProbeTimeout"/>, or SchedExt is
+/// not deployed there (no deployment <c>schedext-system/schedext-scheduler</c>),
 /// <see cref="SkipReason"/> says why in one line and every test reports Skipped. <c>make e2e</c> sets
 /// <c>SCHEDEXT_E2E_REQUIRE_CLUSTER=1</c>, which turns that skip into a failure.
 /// </remarks>
@@ -12,6 +13,9 @@ public sealed class E2ECluster : IAsyncLifetime
 {
     /// <summary>How long the API server gets to answer before the run counts as "no cluster".</summary>
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(3);
+
+    private const string SchedExtNamespace = "schedext-system";
+    private const string SchedulerDeployment = "schedext-scheduler";
 
     private Kubernetes? _client;
 
@@ -66,7 +70,15 @@ public sealed class E2ECluster : IAsyncLifetime
         {
             var version = await client.Version.GetCodeAsync(probe.Token).ConfigureAwait(false);
             ServerVersion = version.GitVersion;
+
+            // The tests check a deployment; without one they would only fail, after creating fake nodes for nothing.
+            await client.AppsV1.ReadNamespacedDeploymentAsync(SchedulerDeployment, SchedExtNamespace, cancellationToken: probe.Token).ConfigureAwait(false);
             _client = client;
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            client.Dispose();
+            SkipReason = $"SchedExt is not deployed in the cluster at {config.Host} (no deployment {SchedExtNamespace}/{SchedulerDeployment}; run make deploy)";
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or k8s.Autorest.HttpOperationException or System.Security.Authentication.AuthenticationException)
         {
