@@ -113,7 +113,7 @@ internal sealed partial class Binder(
         return Fail("conflict", $"GPUs on {nodeName} were claimed by other pods at the same time; retry");
     }
 
-    private async Task<string?> CompleteAsync(PodRecord pod, string ns, string name, string uid, NodeState node, ulong gpus, NodeVerdict verdict, List<string> claims, CancellationToken ct)
+    private async Task<string?> CompleteAsync(PodRecord pod, string ns, string name, string uid, NodeState node, ulong gpus, NodeVerdict verdict, List<HeldClaim> claims, CancellationToken ct)
     {
         var annotations = AssignmentAnnotations(node, gpus, verdict);
         try
@@ -179,18 +179,17 @@ internal sealed partial class Binder(
         };
     }
 
-    private async Task<(List<string> Claimed, ulong Taken)> ClaimAllAsync(ClaimHolder pod, ulong gpus, CancellationToken ct)
+    private async Task<(List<HeldClaim> Claimed, ulong Taken)> ClaimAllAsync(ClaimHolder pod, ulong gpus, CancellationToken ct)
     {
-        var claimed = new List<string>();
+        var claimed = new List<HeldClaim>();
         ulong taken = 0;
         for (var m = gpus; m != 0; m &= m - 1)
         {
             var gpu = BitOperations.TrailingZeroCount(m);
-            var holder = pod with { Gpu = gpu };
             var claim = ClaimNames.For(pod.Node, gpu);
-            if (await TryClaimAsync(claim, holder, ct).ConfigureAwait(false))
+            if (await TryClaimAsync(claim, pod with { Gpu = gpu }, ct).ConfigureAwait(false) is { } version)
             {
-                claimed.Add(claim);
+                claimed.Add(new HeldClaim(claim, version));
             }
             else
             {
@@ -201,34 +200,41 @@ internal sealed partial class Binder(
         return (claimed, taken);
     }
 
-    private async Task<bool> TryClaimAsync(string claim, ClaimHolder holder, CancellationToken ct)
+    /// <summary>Claims one GPU; returns the claim's version when this pod holds it, null when another pod does.</summary>
+    private async Task<string?> TryClaimAsync(string claim, ClaimHolder holder, CancellationToken ct)
     {
-        for (var round = 0; round < 2; round++)
+        var staleRemoved = false;
+        for (var round = 0; round < 4; round++)
         {
             var outcome = await api.TryClaimAsync(claim, holder, ct).ConfigureAwait(false);
             if (outcome.Created)
             {
-                return true;
+                return outcome.Version ?? string.Empty;
             }
 
-            var existing = outcome.Existing!;
+            if (outcome.Existing is not { } existing)
+            {
+                continue; // vanished between create and read: try again
+            }
+
             if (existing.Holder.PodUid == holder.PodUid)
             {
-                return true; // ours from an earlier attempt of the same pod: idempotent
+                return existing.ResourceVersion ?? string.Empty; // ours from an earlier attempt of the same pod: idempotent
             }
 
-            if (round > 0 || !await IsStaleAsync(existing, ct).ConfigureAwait(false))
+            if (staleRemoved || existing.ResourceVersion is null || !await IsStaleAsync(existing, ct).ConfigureAwait(false))
             {
-                return false;
+                return null;
             }
 
-            // The holder is gone or never got bound: remove exactly that version (a precondition, so a fresh claim
-            // made meanwhile by someone else is never deleted), then try once more.
+            // The holder is gone or never got bound: remove exactly that version (a precondition, so a claim made
+            // meanwhile by someone else is never deleted), then try again.
             Log.StaleClaim(log, claim, existing.Holder.Namespace, existing.Holder.PodName);
             await api.ReleaseClaimAsync(claim, existing.ResourceVersion, ct).ConfigureAwait(false);
+            staleRemoved = true;
         }
 
-        return false;
+        return null;
     }
 
     /// <summary>A claim is stale when its pod is gone, was recreated, finished, is bound elsewhere, or was never bound in time.</summary>
@@ -249,7 +255,7 @@ internal sealed partial class Binder(
         return claim.Created is { } created && time.GetUtcNow() - created > AbandonedAfter;
     }
 
-    private async Task UndoAsync(string ns, string name, string node, string uid, List<string> claims, bool annotationsWritten, PodRecord pod)
+    private async Task UndoAsync(string ns, string name, string node, string uid, List<HeldClaim> claims, bool annotationsWritten, PodRecord pod)
     {
         // Best effort with a fresh token: whatever cannot be undone now is found stale later (holder never bound).
         using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
@@ -275,20 +281,24 @@ internal sealed partial class Binder(
         reservations.Release(node, uid);
     }
 
-    private async Task ReleaseAsync(List<string> claims, CancellationToken ct)
+    private async Task ReleaseAsync(List<HeldClaim> claims, CancellationToken ct)
     {
         foreach (var claim in claims)
         {
             try
             {
-                await api.ReleaseClaimAsync(claim, null, ct).ConfigureAwait(false);
+                // Only the version this pod created or reused: never someone else's newer claim of the same GPU.
+                await api.ReleaseClaimAsync(claim.Name, string.IsNullOrEmpty(claim.Version) ? null : claim.Version, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                Log.UndoFailed(log, claim, "claim", e.Message);
+                Log.UndoFailed(log, claim.Name, "claim", e.Message);
             }
         }
     }
+
+    /// <summary>A claim this bind holds, with the version to delete on undo.</summary>
+    private readonly record struct HeldClaim(string Name, string Version);
 
     private async Task<string?> BindOnlyAsync(string ns, string name, string uid, string node, CancellationToken ct)
     {

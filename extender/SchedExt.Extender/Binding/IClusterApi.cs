@@ -34,8 +34,11 @@ internal sealed record ClaimHolder(string PodUid, string Namespace, string PodNa
 /// <summary>A claim as stored: holder, version and age.</summary>
 internal sealed record ClaimRecord(string Name, ClaimHolder Holder, string? ResourceVersion, DateTimeOffset? Created);
 
-/// <summary>Result of a create-if-absent claim: created, or the record that already exists.</summary>
-internal sealed record ClaimOutcome(bool Created, ClaimRecord? Existing);
+/// <summary>
+/// Result of a create-if-absent claim: created (with the new object's version), or the record that already exists, or
+/// neither when the existing claim vanished between the failed create and the read (the caller simply tries again).
+/// </summary>
+internal sealed record ClaimOutcome(bool Created, ClaimRecord? Existing, string? Version = null);
 
 /// <summary>The API server refused a write because of a conflicting state (HTTP 409).</summary>
 internal sealed class ApiConflictException : Exception

@@ -127,8 +127,8 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
         try
         {
             // POST fails with 409 AlreadyExists when the object exists: the API server's create is the atomic test-and-set.
-            await client.CoordinationV1.CreateNamespacedLeaseAsync(lease, ClaimNamespace, cancellationToken: cancellationToken).ConfigureAwait(false);
-            return new ClaimOutcome(true, null);
+            var created = await client.CoordinationV1.CreateNamespacedLeaseAsync(lease, ClaimNamespace, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return new ClaimOutcome(true, null, created.Metadata?.ResourceVersion);
         }
         catch (HttpOperationException e) when (e.Response.StatusCode == HttpStatusCode.Conflict)
         {
@@ -139,8 +139,8 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
             }
             catch (HttpOperationException gone) when (gone.Response.StatusCode == HttpStatusCode.NotFound)
             {
-                // Released between our create and read: report it as held by nobody we know; the caller retries.
-                return new ClaimOutcome(false, new ClaimRecord(claimName, new ClaimHolder(string.Empty, string.Empty, string.Empty, holder.Node, holder.Gpu), null, null));
+                // Released between our create and our read: nobody to judge; the caller tries the create again.
+                return new ClaimOutcome(false, null);
             }
         }
     }

@@ -91,7 +91,12 @@ internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pe
     public Task<ClaimOutcome> TryClaimAsync(string claimName, ClaimHolder holder, CancellationToken cancellationToken)
     {
         var record = new ClaimRecord(claimName, holder, Interlocked.Increment(ref _version).ToString(System.Globalization.CultureInfo.InvariantCulture), time.GetUtcNow());
-        return Task.FromResult(_claims.TryAdd(claimName, record) ? new ClaimOutcome(true, null) : new ClaimOutcome(false, _claims[claimName]));
+        if (_claims.TryAdd(claimName, record))
+        {
+            return Task.FromResult(new ClaimOutcome(true, null, record.ResourceVersion));
+        }
+
+        return Task.FromResult(_claims.TryGetValue(claimName, out var existing) ? new ClaimOutcome(false, existing) : new ClaimOutcome(false, null));
     }
 
     public Task ReleaseClaimAsync(string claimName, string? resourceVersion, CancellationToken cancellationToken)

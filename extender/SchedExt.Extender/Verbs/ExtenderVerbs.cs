@@ -139,8 +139,20 @@ internal sealed partial class ExtenderVerbs(
             for (var i = 0; i < count; i++)
             {
                 var v = verdicts[i];
-                if (v.Outcome == Outcome.Fits || (v.Outcome == Outcome.Unknown ? unresolvable : v.Verdict.Unresolvable != unresolvable))
+                var isUnresolvable = v.Outcome switch
                 {
+                    Outcome.Unknown => false, // our watch may just be behind: let the scheduler try again later
+                    Outcome.NoGpus => true,
+                    _ => v.Verdict.Unresolvable,
+                };
+                if (v.Outcome == Outcome.Fits || isUnresolvable != unresolvable)
+                {
+                    continue;
+                }
+
+                if (v.Outcome == Outcome.NoGpus)
+                {
+                    w.WriteString(NameOf(s, i), $"node has no {options.CurrentValue.GpuResourceName} allocatable");
                     continue;
                 }
 
@@ -297,7 +309,7 @@ internal sealed partial class ExtenderVerbs(
         var info = ReadNode(s, i);
         if (info is null)
         {
-            return new NodeOutcome(Outcome.Unknown, default);
+            return new NodeOutcome(Outcome.NoGpus, default);
         }
 
         var state = new NodeState(info, snapshot.UsedOn(name) & info.Shape.AllGpus);
@@ -367,9 +379,13 @@ internal sealed partial class ExtenderVerbs(
 /// <summary>What filter concluded for one node.</summary>
 internal enum Outcome : byte
 {
+    /// <summary>NodeNames mode: a name our snapshot does not hold.</summary>
     Unknown,
     Fits,
     Fails,
+
+    /// <summary>Nodes mode: the node object sent has no managed GPUs.</summary>
+    NoGpus,
 }
 
 /// <summary>One node's outcome and verdict, kept in a pooled array between filter's passes.</summary>

@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Time.Testing;
+using SchedExt.Testing;
+using SchedExt.Topology.Annotation;
+using SchedExt.Topology.Requests;
+
+namespace SchedExt.Cli.Tests;
+
+/// <summary>The node agent loop (`--interval`) on a fake clock against the fake API server.</summary>
+public sealed class TopoAgentTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
+    private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("schedext-agent-");
+    private FakeKubeApiServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await FakeKubeApiServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _temp.Delete(recursive: true);
+    }
+
+    [Fact]
+    public async Task Agent_HardwareChangesBetweenTicks_PatchesOnlyWhenItChangedAndStopsCleanly()
+    {
+        _server.AddNode("gpu-1");
+        var topo = Path.Combine(_temp.FullName, "topo.txt");
+        File.Copy(TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt"), topo);
+        var time = new FakeTimeProvider();
+        using var stop = new CancellationTokenSource();
+
+        var agent = CliRun.RunAsync(
+            ["topo", "-f", topo, "--node", "gpu-1", "--apply", "--interval", "10m", "--kubeconfig", _server.WriteKubeconfig(_temp.FullName)],
+            time: time,
+            cancellationToken: stop.Token);
+
+        await TicksUntil(time, () => _server.Requests.Count >= 3); // tick 1: GET, PATCH; tick 2: GET (same hardware)
+        Assert.Equal(["GET", "PATCH", "GET"], _server.Requests.Select(r => r.Split(' ')[0]).Take(3));
+        Assert.Equal(12, TopologyAnnotation.Parse(_server.Annotation("gpu-1", SchedExtKeys.Topology)!).Nics.Count);
+
+        // Tick 2 has read the file (it reads before it asks the API server), so the next tick sees the new hardware.
+        File.Copy(TestData.PathOf("nvidia-smi-topo", "dgx1-v100_hybrid-cube-mesh_msccl-tools.txt"), topo, overwrite: true);
+        await TicksUntil(time, () => _server.Patches.Count >= 2);
+        Assert.Equal(4, TopologyAnnotation.Parse(_server.Annotation("gpu-1", SchedExtKeys.Topology)!).Nics.Count);
+
+        await stop.CancelAsync();
+        var run = await agent.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Equal(string.Empty, run.Out);
+        Assert.Contains("node gpu-1: schedext.io/topology updated (8 GPUs, 12 NICs)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("node gpu-1: schedext.io/topology unchanged (8 GPUs, 12 NICs)", run.Error, StringComparison.Ordinal);
+        Assert.Contains("node gpu-1: schedext.io/topology updated (8 GPUs, 4 NICs)", run.Error, StringComparison.Ordinal);
+        Assert.EndsWith("node gpu-1: stopped", run.Error.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agent_ApiServerRefuses_KeepsRunningAndRetriesNextTick()
+    {
+        _server.AddNode("gpu-1");
+        _server.FailWith = 503;
+        var time = new FakeTimeProvider();
+        using var stop = new CancellationTokenSource();
+
+        var agent = CliRun.RunAsync(
+            ["topo", "-f", TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt"), "--node", "gpu-1", "--apply", "--interval", "1m", "--kubeconfig", _server.WriteKubeconfig(_temp.FullName)],
+            time: time,
+            cancellationToken: stop.Token);
+
+        await TicksUntil(time, () => _server.Requests.Count >= 2);
+        _server.FailWith = null;
+        await TicksUntil(time, () => !_server.Patches.IsEmpty);
+
+        await stop.CancelAsync();
+        var run = await agent.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(ExitCodes.Ok, run.ExitCode);
+        Assert.Contains("warning: cannot read node gpu-1: API server answered 503", run.Error, StringComparison.Ordinal);
+        Assert.Contains("retrying in 00:01:00", run.Error, StringComparison.Ordinal);
+    }
+
+    // The agent's next tick waits on the fake clock; keep moving it until the condition holds. Moving it while the
+    // agent is still busy only makes the next wait start later on the fake clock, never lost.
+    private static async Task TicksUntil(FakeTimeProvider time, Func<bool> condition)
+    {
+        for (var i = 0; i < 600 && !condition(); i++)
+        {
+            time.Advance(Interval);
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition(), "the agent did not get there within 600 ticks");
+    }
+}

@@ -1,0 +1,121 @@
+using System.Numerics;
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using SchedExt.Extender.State;
+using SchedExt.Testing;
+using SchedExt.Topology.Annotation;
+using SchedExt.Topology.Requests;
+using SchedExt.Topology.Shapes;
+
+namespace SchedExt.Extender.Tests.Binding;
+
+/// <summary>
+/// No GPU is ever given to two pods: two extender replicas, each with its own watch-fed state, bind 1,000 pods at
+/// once against one API server that enforces create-if-absent on the per-GPU claim Leases.
+/// </summary>
+public sealed class ConcurrentBindTests : IAsyncLifetime
+{
+    private const string Ns = "race";
+    private FakeApiServer _api = null!;
+
+    public async Task InitializeAsync() => _api = await FakeApiServer.StartAsync();
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    /// <summary>An extender replica in Kubernetes mode whose API client points at the fake server.</summary>
+    private sealed class Replica(FakeApiServer api) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            builder.UseSetting("SchedExt:Extender:ClaimNamespace", "schedext-system");
+            builder.ConfigureTestServices(services => services.AddSingleton<IKubernetes>(_ => api.CreateClient()));
+        }
+
+        public ClusterState State => Services.GetRequiredService<ClusterState>();
+    }
+
+    [Fact]
+    public async Task Bind_1000ConcurrentPodsOnTwoReplicas_NoGpuGivenTwiceAndNothingHalfDone()
+    {
+        // 60 nodes × 8 GPUs = 480 GPUs; 1,000 pods asking 1, 2 or 4 GPUs (≈ 2,300 wanted) aimed at random nodes, so
+        // replicas collide constantly and most binds must fail cleanly.
+        var random = new Random(42);
+        for (var i = 0; i < 60; i++)
+        {
+            var topology = i % 2 == 0 ? ReferenceTopologies.Dgx1V100 : ReferenceTopologies.HgxH200;
+            _api.PutNode(KubeObjects.Node($"node-{i:D2}", 8, TopologyAnnotation.Serialize(topology)));
+        }
+
+        var pods = new List<(string Name, string Uid, int Gpus, string Node)>();
+        for (var i = 0; i < 1000; i++)
+        {
+            var gpus = (int)Math.Pow(2, random.Next(3));
+            var pod = KubeObjects.Pod(Ns, $"pod-{i:D4}", null, null, "Pending");
+            pod.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [SchedExtKeys.GpuResource] = new(gpus.ToString(System.Globalization.CultureInfo.InvariantCulture)) } };
+            pod.Metadata.Annotations[SchedExtKeys.Interconnect] = gpus == 4 ? "nvlink" : "any";
+            _api.PutPod(pod);
+            pods.Add((pod.Metadata.Name, pod.Metadata.Uid, gpus, $"node-{random.Next(60):D2}"));
+        }
+
+        await using var a = new Replica(_api);
+        await using var b = new Replica(_api);
+        using var clientA = a.CreateClient();
+        using var clientB = b.CreateClient();
+        await WaitAsync(() => a.State.Current.Synced && b.State.Current.Synced && a.State.Current.Nodes.Count == 60 && b.State.Current.Nodes.Count == 60);
+
+        var results = await Task.WhenAll(pods.Select(async (p, i) =>
+        {
+            var client = i % 2 == 0 ? clientA : clientB;
+            using var body = new StringContent($$"""{"PodName":"{{p.Name}}","PodNamespace":"{{Ns}}","PodUID":"{{p.Uid}}","Node":"{{p.Node}}"}""", System.Text.Encoding.UTF8, "application/json");
+            using var response = await client.PostAsync("/bind", body);
+            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+        }));
+
+        Assert.All(results, r => Assert.Equal(200, r.Item1));
+        var succeeded = results.Count(r => r.Item2 == """{"Error":""}""");
+
+        var bound = _api.Pods().Where(p => p.Spec.NodeName is not null).ToList();
+        Assert.Equal(succeeded, bound.Count);
+        Assert.True(succeeded > 100, $"only {succeeded} binds succeeded");
+
+        // 1. Disjoint GPUs per node, and each pod got exactly what it asked for.
+        var used = new Dictionary<string, ulong>();
+        foreach (var pod in bound)
+        {
+            Assert.True(AssignedGpus.TryParse(pod.Metadata.Annotations[SchedExtKeys.AssignedGpus], out var mask));
+            var wanted = pods.Single(p => p.Name == pod.Metadata.Name).Gpus;
+            Assert.Equal(wanted, BitOperations.PopCount(mask));
+            var node = pod.Spec.NodeName!;
+            Assert.True((used.GetValueOrDefault(node) & mask) == 0, $"GPU given twice on {node}: {pod.Metadata.Name}");
+            used[node] = used.GetValueOrDefault(node) | mask;
+        }
+
+        // 2. Nothing half-done: no unbound pod keeps an assignment, and every claim belongs to a bound pod's GPU.
+        Assert.DoesNotContain(_api.Pods(), p => p.Spec.NodeName is null && p.Metadata.Annotations.ContainsKey(SchedExtKeys.AssignedGpus));
+        var byUid = bound.ToDictionary(p => p.Metadata.Uid);
+        var leases = _api.Leases();
+        Assert.Equal(bound.Sum(p => BitOperations.PopCount(AssignedGpus.TryParse(p.Metadata.Annotations[SchedExtKeys.AssignedGpus], out var m) ? m : 0)), leases.Count);
+        foreach (var lease in leases)
+        {
+            Assert.True(byUid.TryGetValue(lease.Spec.HolderIdentity, out var holder), $"claim {lease.Metadata.Name} held by an unbound pod");
+            Assert.StartsWith($"gpu.{holder.Spec.NodeName}.", lease.Metadata.Name, StringComparison.Ordinal);
+        }
+
+        // 3. Every failure is a readable reason kube-scheduler can show, not an exception dump.
+        Assert.All(results.Where(r => r.Item2 != """{"Error":""}"""), r => Assert.Matches("no longer fits|claimed by other pods|already bound", r.Item2));
+    }
+
+    private static async Task WaitAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(condition(), "condition not reached in time");
+    }
+}
