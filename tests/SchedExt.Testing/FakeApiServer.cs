@@ -33,6 +33,9 @@ public sealed class FakeApiServer : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<HttpStatusCode>> _failures = new(StringComparer.Ordinal);
 
+    // Ends open watches on dispose: Kestrel's graceful stop would otherwise wait for every watch to time out.
+    private readonly CancellationTokenSource _shutdown = new();
+
     private FakeApiServer(WebApplication app, ObjectStore store, TimeProvider time)
     {
         _app = app;
@@ -140,7 +143,9 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _shutdown.CancelAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
+        _shutdown.Dispose();
         await _app.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -414,7 +419,7 @@ public sealed class FakeApiServer : IAsyncDisposable
         }
 
         using var expiry = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, context.RequestAborted);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(expiry.Token, context.RequestAborted, _shutdown.Token);
         var ct = linked.Token;
         try
         {

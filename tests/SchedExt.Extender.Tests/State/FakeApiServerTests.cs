@@ -296,6 +296,29 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dispose_OpenWatch_EndsTheStream()
+    {
+        var server = await FakeApiServer.StartAsync();
+        using var client = server.CreateClient();
+        var opened = new TaskCompletionSource();
+        server.PutNode(KubeObjects.Node("gpu-1", 8));
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var unused in client.CoreV1.WatchListNodeAsync(resourceVersion: "0"))
+            {
+                opened.TrySetResult();
+            }
+        });
+        await opened.Task;
+
+        await server.DisposeAsync();
+
+        // The stream ends (or the connection drops); either way the watch does not hang for its 30-minute default.
+        await Task.WhenAny(watching, Task.Delay(TimeSpan.FromSeconds(20)));
+        Assert.True(watching.IsCompleted);
+    }
+
+    [Fact]
     public async Task List_UnknownFieldSelector_BadRequest()
     {
         var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ListNodeAsync(fieldSelector: "spec.nodeName=x"));
