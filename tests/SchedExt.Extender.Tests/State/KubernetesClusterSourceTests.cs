@@ -104,8 +104,10 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
         // Keep the watches down while the cluster changes, then forget the history they would resume from.
         _server.FailNext("WATCH pods", 100_000, System.Net.HttpStatusCode.ServiceUnavailable);
         _server.FailNext("WATCH nodes", 100_000, System.Net.HttpStatusCode.ServiceUnavailable);
-        var failedBefore = _server.Requests("WATCH pods");
-        await SourceKit.WaitUntilAsync(() => _server.Requests("WATCH pods") > failedBefore + 1, "pod watch reconnecting against failures");
+        var (podWatches, nodeWatches) = (_server.Requests("WATCH pods"), _server.Requests("WATCH nodes"));
+        await SourceKit.WaitUntilAsync(
+            () => _server.Requests("WATCH pods") > podWatches + 1 && _server.Requests("WATCH nodes") > nodeWatches + 1,
+            "both watches closed and failing to reconnect");
         _server.PutPod(KubeObjects.Pod("ml", "new", "gpu-1", "0,1,2,3"));
         _server.DeletePod("ml", "old");
         _server.PutNode(KubeObjects.Node("gpu-2", 4, V100Pairs));

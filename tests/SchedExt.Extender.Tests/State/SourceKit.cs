@@ -41,10 +41,10 @@ internal sealed class SourceKit
 
     public static ILogger<T> Silent<T>() => NullLogger<T>.Instance;
 
-    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after a generous bound (never a timing assertion).</summary>
+    /// <summary>Polls until <paramref name="condition"/> holds; fails with <paramref name="what"/> after a generous bound (a hang guard, not a timing assertion: the build machine is shared).</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
-        for (var i = 0; i < 400; i++)
+        for (var i = 0; i < 1200; i++)
         {
             if (condition())
             {
