@@ -1,10 +1,4 @@
-using k8s;
 using k8s.Models;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
-using SchedExt.Extender.State;
 using SchedExt.Testing;
 using SchedExt.Topology.Annotation;
 using SchedExt.Topology.Requests;
@@ -17,16 +11,8 @@ namespace SchedExt.Extender.Tests.Binding;
 public sealed class KubernetesBindTests : IAsyncLifetime
 {
     private FakeApiServer _api = null!;
-    private Replica _replica = null!;
+    private ApiBackedExtender _replica = null!;
     private HttpClient _client = null!;
-
-    private sealed class Replica(FakeApiServer api) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder) =>
-            builder.ConfigureTestServices(services => services.AddSingleton<IKubernetes>(_ => api.CreateClient()));
-
-        public ClusterState State => Services.GetRequiredService<ClusterState>();
-    }
 
     public async Task InitializeAsync()
     {
@@ -37,12 +23,9 @@ public sealed class KubernetesBindTests : IAsyncLifetime
         pod.Metadata.Annotations[SchedExtKeys.Interconnect] = "nvlink";
         pod.Metadata.Annotations[SchedExtKeys.Rdma] = "required";
         _api.PutPod(pod);
-        _replica = new Replica(_api);
+        _replica = new ApiBackedExtender(_api);
         _client = _replica.CreateClient();
-        for (var i = 0; i < 200 && !(_replica.State.Current.Synced && _replica.State.Current.Nodes.Count == 1); i++)
-        {
-            await Task.Delay(25);
-        }
+        await _replica.WaitSyncedAsync(1);
     }
 
     public async Task DisposeAsync()
@@ -107,17 +90,7 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     public async Task Bind_ClaimHeldByGonePod_IsTakenOver()
     {
         // A crashed bind elsewhere left GPU 0 claimed for a pod that no longer exists.
-        _api.PutLease(new V1Lease
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = "gpu.dgx.0",
-                NamespaceProperty = "schedext-system",
-                Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "schedext" },
-                Annotations = new Dictionary<string, string> { ["schedext.io/pod"] = "ml/ghost", ["schedext.io/pod-uid"] = "uid-ghost", ["schedext.io/node"] = "dgx", ["schedext.io/gpu"] = "0" },
-            },
-            Spec = new V1LeaseSpec { HolderIdentity = "uid-ghost" },
-        });
+        _api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "ghost", "uid-ghost"));
         Assert.Equal("""{"Error":""}""", await BindAsync());
         Assert.Equal("uid-train", _api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
         Assert.Equal("0,1,2,3", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
@@ -129,17 +102,7 @@ public sealed class KubernetesBindTests : IAsyncLifetime
         // Another replica is mid-bind for a live pod on GPU 0: this bind must choose around it, not take it.
         var other = KubeObjects.Pod("ml", "other", null, null, "Pending", uid: "uid-other");
         _api.PutPod(other);
-        _api.PutLease(new V1Lease
-        {
-            Metadata = new V1ObjectMeta
-            {
-                Name = "gpu.dgx.0",
-                NamespaceProperty = "schedext-system",
-                Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "schedext" },
-                Annotations = new Dictionary<string, string> { ["schedext.io/pod"] = "ml/other", ["schedext.io/pod-uid"] = "uid-other", ["schedext.io/node"] = "dgx", ["schedext.io/gpu"] = "0" },
-            },
-            Spec = new V1LeaseSpec { HolderIdentity = "uid-other" },
-        });
+        _api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "other", "uid-other"));
         Assert.Equal("""{"Error":""}""", await BindAsync());
         Assert.Equal("uid-other", _api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
         Assert.Equal("4,5,6,7", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);

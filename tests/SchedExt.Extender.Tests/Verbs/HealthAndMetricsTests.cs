@@ -1,11 +1,5 @@
 using System.Net;
-using k8s;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using SchedExt.Extender.State;
 using SchedExt.Testing;
 
 namespace SchedExt.Extender.Tests.Verbs;
@@ -47,31 +41,15 @@ public sealed class HealthAndMetricsTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
     }
 
-    /// <summary>An extender watching a fake API server, with a fake clock for staleness.</summary>
-    private sealed class WatchingReplica(FakeApiServer api, FakeTimeProvider time) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder) =>
-            builder.ConfigureTestServices(services =>
-            {
-                services.AddSingleton<IKubernetes>(_ => api.CreateClient());
-                services.AddSingleton<TimeProvider>(time);
-            });
-
-        public ClusterState State => Services.GetRequiredService<ClusterState>();
-    }
-
     [Fact]
     public async Task Readyz_WatchSilentBeyondStaleAfter_Returns503ThenLiveStill200()
     {
         await using var api = await FakeApiServer.StartAsync();
         api.PutNode(KubeObjects.Node("n1", 8));
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var replica = new WatchingReplica(api, time);
+        await using var replica = new Binding.ApiBackedExtender(api, time);
         using var client = replica.CreateClient();
-        for (var i = 0; i < 200 && !replica.State.Current.Synced; i++)
-        {
-            await Task.Delay(25);
-        }
+        await replica.WaitSyncedAsync(1);
 
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
 
@@ -89,7 +67,7 @@ public sealed class HealthAndMetricsTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var api = await FakeApiServer.StartAsync();
         api.FailNext("LIST nodes", 100_000, HttpStatusCode.ServiceUnavailable);
-        await using var replica = new WatchingReplica(api, time);
+        await using var replica = new Binding.ApiBackedExtender(api, time);
         using var client = replica.CreateClient();
         var response = await client.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
