@@ -23,6 +23,21 @@ build:
 test:
 	$(DOTNET) test SchedExt.sln -c $(CONFIG) --logger "console;verbosity=minimal"
 
+# Runs the extender (127.0.0.1:8080) and the webhook (127.0.0.1:8443 plain HTTP in Development, metrics on :9090)
+# over the built-in demo cluster: no Kubernetes needed. Ctrl-C stops both.
+run:
+	$(DOTNET) build extender/SchedExt.Extender/SchedExt.Extender.csproj -c $(CONFIG) -v quiet -nologo
+	$(DOTNET) build webhook/SchedExt.Webhook/SchedExt.Webhook.csproj -c $(CONFIG) -v quiet -nologo
+	@trap 'kill $$ext $$web 2>/dev/null; wait 2>/dev/null' EXIT INT TERM; \
+	 ASPNETCORE_URLS=http://127.0.0.1:8080 SchedExt__Extender__Demo=true \
+	   $(DOTNET) extender/SchedExt.Extender/bin/$(CONFIG)/net10.0/SchedExt.Extender.dll & ext=$$!; \
+	 ASPNETCORE_ENVIRONMENT=Development SchedExt__Webhook__ListenAddress=127.0.0.1 \
+	   SchedExt__Webhook__PolicyFile=webhook/SchedExt.Webhook/policy.example.yaml \
+	   SchedExt__Webhook__SnapshotFile=extender/SchedExt.Extender/demo-cluster.yaml SchedExt__Webhook__WatchCluster=false \
+	   $(DOTNET) webhook/SchedExt.Webhook/bin/$(CONFIG)/net10.0/SchedExt.Webhook.dll & web=$$!; \
+	 echo "extender: http://127.0.0.1:8080 (filter, prioritize, bind, preempt, /metrics)  webhook: http://127.0.0.1:8443/mutate  (Ctrl-C stops both)"; \
+	 wait
+
 bench:
 	$(DOTNET) run -c Release --project tests/SchedExt.Benchmarks -- --filter '$(BENCH_FILTER)'
 

@@ -71,6 +71,12 @@ public readonly struct NodeVerdict
                 destination.TryWrite($"needs {k} free GPUs matching '{r.ProductGlob}'; {Have} free", out written),
             Infeasibility.NoMatchingProduct => destination.TryWrite($"needs {k} free GPUs with at least {r.MinMemoryMiB} MiB; {Have} free", out written),
             Infeasibility.NotEnoughNearNic => destination.TryWrite($"needs {k} free GPUs each with an RDMA NIC at PIX/PXB distance; {Have} free", out written),
+            Infeasibility.LinkTooWeak when Have <= 1 => r.Interconnect switch
+            {
+                Interconnect.NvLink => destination.TryWrite($"needs {k} NVLink-connected free GPUs; no two free GPUs share NVLink", out written),
+                Interconnect.PcieSwitch => destination.TryWrite($"needs {k} free GPUs under shared PCIe switches (PXB or better); no two free GPUs share one", out written),
+                _ => destination.TryWrite($"needs {k} free GPUs on one NUMA node (NODE or better); no two free GPUs share one", out written),
+            },
             Infeasibility.LinkTooWeak => r.Interconnect switch
             {
                 Interconnect.NvLink => destination.TryWrite($"needs {k} NVLink-connected free GPUs; largest free NVLink group is {Have}", out written),

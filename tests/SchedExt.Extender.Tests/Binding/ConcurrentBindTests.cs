@@ -1,10 +1,5 @@
 using System.Numerics;
-using k8s;
 using k8s.Models;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.AspNetCore.TestHost;
-using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Extender.State;
 using SchedExt.Testing;
 using SchedExt.Topology.Annotation;
@@ -25,18 +20,6 @@ public sealed class ConcurrentBindTests : IAsyncLifetime
     public async Task InitializeAsync() => _api = await FakeApiServer.StartAsync();
 
     public async Task DisposeAsync() => await _api.DisposeAsync();
-
-    /// <summary>An extender replica in Kubernetes mode whose API client points at the fake server.</summary>
-    private sealed class Replica(FakeApiServer api) : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            builder.UseSetting("SchedExt:Extender:ClaimNamespace", "schedext-system");
-            builder.ConfigureTestServices(services => services.AddSingleton<IKubernetes>(_ => api.CreateClient()));
-        }
-
-        public ClusterState State => Services.GetRequiredService<ClusterState>();
-    }
 
     [Fact]
     public async Task Bind_1000ConcurrentPodsOnTwoReplicas_NoGpuGivenTwiceAndNothingHalfDone()
@@ -61,11 +44,12 @@ public sealed class ConcurrentBindTests : IAsyncLifetime
             pods.Add((pod.Metadata.Name, pod.Metadata.Uid, gpus, $"node-{random.Next(60):D2}"));
         }
 
-        await using var a = new Replica(_api);
-        await using var b = new Replica(_api);
+        await using var a = new ApiBackedExtender(_api);
+        await using var b = new ApiBackedExtender(_api);
         using var clientA = a.CreateClient();
         using var clientB = b.CreateClient();
-        await WaitAsync(() => a.State.Current.Synced && b.State.Current.Synced && a.State.Current.Nodes.Count == 60 && b.State.Current.Nodes.Count == 60);
+        await a.WaitSyncedAsync(60);
+        await b.WaitSyncedAsync(60);
 
         var results = await Task.WhenAll(pods.Select(async (p, i) =>
         {
@@ -107,15 +91,5 @@ public sealed class ConcurrentBindTests : IAsyncLifetime
 
         // 3. Every failure is a readable reason kube-scheduler can show, not an exception dump.
         Assert.All(results.Where(r => r.Item2 != """{"Error":""}"""), r => Assert.Matches("no longer fits|claimed by other pods|already bound", r.Item2));
-    }
-
-    private static async Task WaitAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 400 && !condition(); i++)
-        {
-            await Task.Delay(25);
-        }
-
-        Assert.True(condition(), "condition not reached in time");
     }
 }

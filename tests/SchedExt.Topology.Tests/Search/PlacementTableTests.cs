@@ -135,7 +135,7 @@ public sealed class PlacementTableTests
     [Theory]
     [InlineData("too few GPUs on the node", 0xF, 8, Interconnect.Any, NicNeed.None, null, "needs 8 GPUs; node has 4", true)]
     [InlineData("not enough free", 0x1, 2, Interconnect.Any, NicNeed.None, null, "needs 2 free GPUs; 1 free", false)]
-    [InlineData("NVLink pairs split", 0x5, 2, Interconnect.NvLink, NicNeed.None, null, "needs 2 NVLink-connected free GPUs; largest free NVLink group is 1", false)]
+    [InlineData("NVLink pairs split", 0x5, 2, Interconnect.NvLink, NicNeed.None, null, "needs 2 NVLink-connected free GPUs; no two free GPUs share NVLink", false)]
     [InlineData("quad never NVLink on pairs", 0xF, 4, Interconnect.NvLink, NicNeed.None, null, "needs 4 NVLink-connected free GPUs; largest free NVLink group is 2", true)]
     [InlineData("product mismatch", 0xF, 1, Interconnect.Any, NicNeed.None, "*H100*", "needs 1 free GPUs matching '*H100*'; 0 free", true)]
     [InlineData("no NICs on this shape", 0xF, 1, Interconnect.Any, NicNeed.Required, null, "needs 1 free GPUs each with an RDMA NIC at PIX/PXB distance; 0 free", true)]

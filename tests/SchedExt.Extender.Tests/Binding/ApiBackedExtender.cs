@@ -1,0 +1,50 @@
+using k8s;
+using k8s.Models;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using SchedExt.Extender.State;
+using SchedExt.Testing;
+
+namespace SchedExt.Extender.Tests.Binding;
+
+/// <summary>An in-process extender replica in Kubernetes mode whose API client points at a <see cref="FakeApiServer"/>.</summary>
+public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = null) : WebApplicationFactory<Program>
+{
+    internal ClusterState State => Services.GetRequiredService<ClusterState>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<IKubernetes>(_ => api.CreateClient());
+            if (time is not null)
+            {
+                services.AddSingleton(time);
+            }
+        });
+
+    /// <summary>Waits until the replica has synced and sees <paramref name="nodes"/> GPU nodes.</summary>
+    public async Task WaitSyncedAsync(int nodes)
+    {
+        for (var i = 0; i < 400 && !(State.Current.Synced && State.Current.Nodes.Count == nodes); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.True(State.Current.Synced && State.Current.Nodes.Count == nodes, $"replica did not sync {nodes} nodes");
+    }
+
+    /// <summary>A GPU claim Lease as a replica writes it, for tests that plant claims.</summary>
+    public static V1Lease Claim(string node, int gpu, string ns, string pod, string uid) => new()
+    {
+        Metadata = new V1ObjectMeta
+        {
+            Name = $"gpu.{node}.{gpu}",
+            NamespaceProperty = "schedext-system",
+            Labels = new Dictionary<string, string> { ["app.kubernetes.io/managed-by"] = "schedext" },
+            Annotations = new Dictionary<string, string> { ["schedext.io/pod"] = $"{ns}/{pod}", ["schedext.io/pod-uid"] = uid, ["schedext.io/node"] = node, ["schedext.io/gpu"] = gpu.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        },
+        Spec = new V1LeaseSpec { HolderIdentity = uid },
+    };
+}

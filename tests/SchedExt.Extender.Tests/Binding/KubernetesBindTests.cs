@@ -1,0 +1,110 @@
+using k8s.Models;
+using SchedExt.Testing;
+using SchedExt.Topology.Annotation;
+using SchedExt.Topology.Requests;
+using SchedExt.Topology.Shapes;
+
+namespace SchedExt.Extender.Tests.Binding;
+
+/// <summary>Bind against an API server: what is written, in which order, and that a failure leaves nothing behind.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in IAsyncLifetime.DisposeAsync, which xunit calls.")]
+public sealed class KubernetesBindTests : IAsyncLifetime
+{
+    private FakeApiServer _api = null!;
+    private ApiBackedExtender _replica = null!;
+    private HttpClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeApiServer.StartAsync();
+        _api.PutNode(KubeObjects.Node("dgx", 8, TopologyAnnotation.Serialize(ReferenceTopologies.Dgx1V100), new Dictionary<string, string> { [SchedExtKeys.Machine] = "bare-metal" }));
+        var pod = KubeObjects.Pod("ml", "train", null, null, "Pending", uid: "uid-train");
+        pod.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [SchedExtKeys.GpuResource] = new("4") } };
+        pod.Metadata.Annotations[SchedExtKeys.Interconnect] = "nvlink";
+        pod.Metadata.Annotations[SchedExtKeys.Rdma] = "required";
+        _api.PutPod(pod);
+        _replica = new ApiBackedExtender(_api);
+        _client = _replica.CreateClient();
+        await _replica.WaitSyncedAsync(1);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _replica.DisposeAsync();
+        await _api.DisposeAsync();
+    }
+
+    private async Task<string> BindAsync()
+    {
+        using var body = new StringContent("""{"PodName":"train","PodNamespace":"ml","PodUID":"uid-train","Node":"dgx"}""", System.Text.Encoding.UTF8, "application/json");
+        using var response = await _client.PostAsync("/bind", body);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task Bind_Success_AnnotatesClaimsBindsAndRecordsEvent()
+    {
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        var pod = _api.GetPod("ml", "train")!;
+        Assert.Equal("dgx", pod.Spec.NodeName);
+        var a = pod.Metadata.Annotations;
+
+        // DGX-1V: the lower NVLink quad, GPUs 0-3 on NUMA 0, with PIX NICs mlx5_0 (GPUs 0,1) and mlx5_1 (GPUs 2,3).
+        Assert.Equal("0,1,2,3", a[SchedExtKeys.AssignedGpus]);
+        Assert.Equal("0", a[SchedExtKeys.AssignedNuma]);
+        Assert.Equal("mlx5_0,mlx5_1", a[SchedExtKeys.AssignedNics]);
+        Assert.InRange(int.Parse(a[SchedExtKeys.PlacementScore], System.Globalization.CultureInfo.InvariantCulture), 0, 10);
+        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
+        var evt = Assert.Single(_api.CoreEvents());
+        Assert.Equal(("GpusAssigned", "uid-train"), (evt.Reason, evt.InvolvedObject.Uid));
+        Assert.Contains("Assigned GPUs 0,1,2,3 on dgx", evt.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Bind_Retried_IsIdempotent()
+    {
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        Assert.Equal(1, _api.BindingsCreated);
+        Assert.Equal(4, _api.Leases().Count);
+    }
+
+    [Fact]
+    public async Task Bind_BindingRefused_UndoesAnnotationsAndClaims()
+    {
+        _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.Conflict);
+        var answer = await BindAsync();
+        Assert.Contains("binding pod ml/train to dgx failed", answer, StringComparison.Ordinal);
+        var pod = _api.GetPod("ml", "train")!;
+        Assert.Null(pod.Spec.NodeName);
+        Assert.False(pod.Metadata.Annotations.ContainsKey(SchedExtKeys.AssignedGpus));
+        Assert.Empty(_api.Leases());
+
+        // The scheduler's retry then succeeds from a clean slate.
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+    }
+
+    [Fact]
+    public async Task Bind_ClaimHeldByGonePod_IsTakenOver()
+    {
+        // A crashed bind elsewhere left GPU 0 claimed for a pod that no longer exists.
+        _api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "ghost", "uid-ghost"));
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        Assert.Equal("uid-train", _api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
+        Assert.Equal("0,1,2,3", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+    }
+
+    [Fact]
+    public async Task Bind_ClaimHeldByLivePendingPod_IsRespected()
+    {
+        // Another replica is mid-bind for a live pod on GPU 0: this bind must choose around it, not take it.
+        var other = KubeObjects.Pod("ml", "other", null, null, "Pending", uid: "uid-other");
+        _api.PutPod(other);
+        _api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "other", "uid-other"));
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        Assert.Equal("uid-other", _api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
+        Assert.Equal("4,5,6,7", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+    }
+}
