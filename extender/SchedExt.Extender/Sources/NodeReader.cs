@@ -132,7 +132,7 @@ internal sealed class NodeReader : INodeInfoReader
         string? problem = null;
         if (annotation is null)
         {
-            topology = NodeTopology.Unknown(gpus);
+            topology = NodeTopology.Unknown(gpus, product);
             problem = $"no {SchedExtKeys.Topology} annotation";
         }
         else
@@ -143,7 +143,7 @@ internal sealed class NodeReader : INodeInfoReader
                 if (topology.GpuCount != gpus)
                 {
                     problem = $"annotation describes {topology.GpuCount} GPUs but allocatable {_gpuResource} is {gpus}";
-                    topology = NodeTopology.Unknown(gpus);
+                    topology = NodeTopology.Unknown(gpus, product);
                 }
                 else if (product is not null)
                 {
@@ -153,7 +153,7 @@ internal sealed class NodeReader : INodeInfoReader
             catch (TopologyFormatException e)
             {
                 problem = "malformed: " + e.Message;
-                topology = NodeTopology.Unknown(gpus);
+                topology = NodeTopology.Unknown(gpus, product);
             }
         }
 

@@ -44,8 +44,11 @@ public sealed class NodeTopology
 
     internal ReadOnlySpan<byte> NicLinkCodes => _nicLinks;
 
-    /// <summary>A node with <paramref name="gpuCount"/> GPUs and no topology description: every pair is assumed <c>SYS</c>, no NICs, NUMA unknown.</summary>
-    public static NodeTopology Unknown(int gpuCount)
+    /// <summary>
+    /// A node with <paramref name="gpuCount"/> GPUs and no topology description: every pair is assumed <c>SYS</c>, no NICs,
+    /// NUMA unknown; <paramref name="product"/> (e.g. from GPU Feature Discovery's label) still lets product globs match.
+    /// </summary>
+    public static NodeTopology Unknown(int gpuCount, string? product = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(gpuCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(gpuCount, MaxGpus);
@@ -53,7 +56,7 @@ public sealed class NodeTopology
         var links = new byte[gpuCount * gpuCount];
         for (var i = 0; i < gpuCount; i++)
         {
-            gpus[i] = new GpuDevice(i);
+            gpus[i] = new GpuDevice(i, Product: product);
             for (var j = 0; j < gpuCount; j++)
             {
                 links[(i * gpuCount) + j] = i == j ? Link.Self.Code : Link.Sys.Code;
