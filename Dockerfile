@@ -16,6 +16,7 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY extender/SchedExt.Topology/SchedExt.Topology.csproj extender/SchedExt.Topology/
 COPY extender/SchedExt.Extender/SchedExt.Extender.csproj extender/SchedExt.Extender/
 COPY extender/SchedExt.Cli/SchedExt.Cli.csproj extender/SchedExt.Cli/
+COPY extender/SchedExt.Simulator/SchedExt.Simulator.csproj extender/SchedExt.Simulator/
 COPY webhook/SchedExt.Webhook/SchedExt.Webhook.csproj webhook/SchedExt.Webhook/
 RUN dotnet restore extender/SchedExt.Extender/SchedExt.Extender.csproj \
  && dotnet restore webhook/SchedExt.Webhook/SchedExt.Webhook.csproj \

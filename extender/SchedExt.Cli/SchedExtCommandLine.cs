@@ -10,6 +10,7 @@ internal static class SchedExtCommandLine
     {
         var root = new RootCommand("SchedExt: topology-aware GPU scheduling for Kubernetes.");
         root.Subcommands.Add(TopoCommand.Create(host));
+        root.Subcommands.Add(SimulateCommand.Create(host));
         return root;
     }
 
