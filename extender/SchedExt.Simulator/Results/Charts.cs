@@ -48,8 +48,10 @@ internal static class Charts
             line.LineWidth = 2;
         }
 
+        // Every series is a count or share: start the axes at zero rather than at a negative margin.
+        plot.Axes.Margins(left: 0, bottom: 0);
         plot.Title(title);
-        plot.XLabel("hours since the first arrival");
+        plot.XLabel("hours since the start of the trace");
         plot.YLabel(yLabel);
         plot.ShowLegend(Alignment.UpperRight);
         plot.SavePng(path, Width, Height);
