@@ -30,6 +30,8 @@ internal sealed partial class Binder(
     /// <summary>A claim whose pod never got bound is abandoned after this long (a crashed bind on another replica).</summary>
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _podLocks = new(StringComparer.Ordinal);
+
     /// <summary>Binds; returns null on success or the error kube-scheduler should see (it retries the pod).</summary>
     public async Task<string?> BindAsync(string ns, string name, string uid, string nodeName, CancellationToken cancellationToken)
     {
@@ -39,6 +41,39 @@ internal sealed partial class Binder(
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30), time);
         var ct = timeout.Token;
 
+        // A retry of the same pod while an earlier bind still runs (the scheduler gave up after its HTTP timeout) waits
+        // for it instead of racing it for the same claims, and then finds the pod bound.
+        var gate = _podLocks.GetOrAdd(uid, static _ => new SemaphoreSlim(1, 1));
+        try
+        {
+            await gate.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("error", $"an earlier bind of pod {ns}/{name} is still running; retry");
+        }
+
+        try
+        {
+            return await BindLockedAsync(ns, name, uid, nodeName, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+        {
+            // Every claim and reservation of the failed attempt was already released on the way out (see the attempt loop).
+            return Fail("error", $"binding pod {ns}/{name} to {nodeName} failed: {e.Message}");
+        }
+        finally
+        {
+            gate.Release();
+            if (gate.CurrentCount == 1)
+            {
+                _podLocks.TryRemove(new KeyValuePair<string, SemaphoreSlim>(uid, gate));
+            }
+        }
+    }
+
+    private async Task<string?> BindLockedAsync(string ns, string name, string uid, string nodeName, CancellationToken ct)
+    {
         var pod = await api.GetPodAsync(ns, name, ct).ConfigureAwait(false);
         if (pod is null)
         {
@@ -96,7 +131,18 @@ internal sealed partial class Binder(
                 return Fail("no_fit", $"node {nodeName} no longer fits the pod: {verdict.ReasonText()}");
             }
 
-            var (claimed, taken) = await ClaimAllAsync(new ClaimHolder(uid, ns, name, nodeName, 0), chosen, ct).ConfigureAwait(false);
+            var claimed = new List<HeldClaim>();
+            ulong taken;
+            try
+            {
+                taken = await ClaimAllAsync(new ClaimHolder(uid, ns, name, nodeName, 0), chosen, claimed, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+            {
+                await UndoAsync(ns, name, nodeName, uid, claimed, null, pod).ConfigureAwait(false);
+                return Fail("error", $"claiming GPUs on {nodeName} for pod {ns}/{name} failed: {e.Message}");
+            }
+
             if (taken != 0)
             {
                 await ReleaseAsync(claimed, ct).ConfigureAwait(false);
@@ -122,7 +168,7 @@ internal sealed partial class Binder(
         }
         catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
         {
-            await UndoAsync(ns, name, node.Name, uid, claims, annotationsWritten: false, pod).ConfigureAwait(false);
+            await UndoAsync(ns, name, node.Name, uid, claims, null, pod).ConfigureAwait(false);
             return Fail("error", $"writing the GPU assignment onto pod {ns}/{name} failed: {e.Message}");
         }
 
@@ -132,7 +178,17 @@ internal sealed partial class Binder(
         }
         catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
         {
-            await UndoAsync(ns, name, node.Name, uid, claims, annotationsWritten: true, pod).ConfigureAwait(false);
+            // The Binding may have been created after all (a lost reply, or the same pod bound by another replica in a
+            // leader change): look before undoing anything, or a live pod would lose its claims and assignment.
+            var now = await TryGetPodAsync(ns, name).ConfigureAwait(false);
+            if (now is not null && now.Uid == uid && now.NodeName == node.Name
+                && now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus])
+            {
+                metrics.Bind("bound");
+                return null;
+            }
+
+            await UndoAsync(ns, name, node.Name, uid, claims, now?.NodeName is null ? annotations : null, pod).ConfigureAwait(false);
             return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
         }
 
@@ -179,9 +235,9 @@ internal sealed partial class Binder(
         };
     }
 
-    private async Task<(List<HeldClaim> Claimed, ulong Taken)> ClaimAllAsync(ClaimHolder pod, ulong gpus, CancellationToken ct)
+    /// <summary>Claims every GPU of <paramref name="gpus"/>, adding what it holds to <paramref name="claimed"/> as it goes; returns the GPUs held by others.</summary>
+    private async Task<ulong> ClaimAllAsync(ClaimHolder pod, ulong gpus, List<HeldClaim> claimed, CancellationToken ct)
     {
-        var claimed = new List<HeldClaim>();
         ulong taken = 0;
         for (var m = gpus; m != 0; m &= m - 1)
         {
@@ -197,7 +253,7 @@ internal sealed partial class Binder(
             }
         }
 
-        return (claimed, taken);
+        return taken;
     }
 
     /// <summary>Claims one GPU; returns the claim's version when this pod holds it, null when another pod does.</summary>
@@ -219,7 +275,15 @@ internal sealed partial class Binder(
 
             if (existing.Holder.PodUid == holder.PodUid)
             {
-                return existing.ResourceVersion ?? string.Empty; // ours from an earlier attempt of the same pod: idempotent
+                // Ours, left by an earlier attempt of this pod. Reusing it as it is would let its age pass the
+                // "abandoned" limit mid-bind; replace it by a fresh claim (by version: only that exact object goes).
+                if (existing.ResourceVersion is null)
+                {
+                    return string.Empty;
+                }
+
+                await api.ReleaseClaimAsync(claim, existing.ResourceVersion, ct).ConfigureAwait(false);
+                continue;
             }
 
             if (staleRemoved || existing.ResourceVersion is null || !await IsStaleAsync(existing, ct).ConfigureAwait(false))
@@ -249,17 +313,39 @@ internal sealed partial class Binder(
 
         if (pod.NodeName is not null)
         {
-            return pod.NodeName != holder.Node;
+            // Bound: the claim is live only if it is on that node and for a GPU the pod's assignment names.
+            return pod.NodeName != holder.Node
+                || (pod.Annotations.TryGetValue(SchedExtKeys.AssignedGpus, out var assigned) && AssignedGpus.TryParse(assigned, out var mask)
+                    && holder.Gpu >= 0 && (mask & (1UL << holder.Gpu)) == 0);
         }
 
         return claim.Created is { } created && time.GetUtcNow() - created > AbandonedAfter;
     }
 
-    private async Task UndoAsync(string ns, string name, string node, string uid, List<HeldClaim> claims, bool annotationsWritten, PodRecord pod)
+    private async Task<PodRecord?> TryGetPodAsync(string ns, string name)
+    {
+        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        try
+        {
+            return await api.GetPodAsync(ns, name, read.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || read.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Undoes an attempt: releases its claims (by version) and its reservation, and restores the pod's annotations if
+    /// <paramref name="written"/> (what this attempt wrote) is still what the pod carries.
+    /// </summary>
+    private async Task UndoAsync(string ns, string name, string node, string uid, List<HeldClaim> claims, Dictionary<string, string?>? written, PodRecord pod)
     {
         // Best effort with a fresh token: whatever cannot be undone now is found stale later (holder never bound).
         using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
-        if (annotationsWritten)
+        var current = written is null ? null : await TryGetPodAsync(ns, name).ConfigureAwait(false);
+        if (written is not null && current is not null && current.NodeName is null
+            && current.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == written[SchedExtKeys.AssignedGpus])
         {
             try
             {

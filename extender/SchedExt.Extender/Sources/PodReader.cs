@@ -8,8 +8,10 @@ namespace SchedExt.Extender.Sources;
 /// Turns a Kubernetes Pod into the GPUs it holds (<see cref="PodAllocation"/>), or null when it holds none: not bound,
 /// finished, gone apart from its API object, or without a readable <c>schedext.io/assigned-gpus</c> annotation.
 /// </summary>
-internal sealed class PodReader(ILogger<PodReader> logger)
+internal sealed class PodReader(ILogger<PodReader> logger, Microsoft.Extensions.Options.IOptions<ExtenderOptions>? options = null)
 {
+    private readonly string _gpuResource = options?.Value.GpuResourceName ?? SchedExtKeys.GpuResource;
+
     /// <summary>The field selector that lists only pods that can hold GPUs (bound and not finished); supported by the API server for pods.</summary>
     public const string HoldingGpusFieldSelector = "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed";
 
@@ -24,19 +26,22 @@ internal sealed class PodReader(ILogger<PodReader> logger)
         }
 
         var value = metadata.Annotations?.ValueOf(SchedExtKeys.AssignedGpus);
-        if (value is null)
+        var group = metadata.Annotations?.ValueOf(SchedExtKeys.PlacementGroup);
+        var ns = metadata.NamespaceProperty ?? "default";
+        if (value is not null && AssignedGpus.TryParse(value, out var gpus))
         {
-            return null;
+            return new PodAllocation(uid, ns, metadata.Name ?? uid, node, gpus, string.IsNullOrEmpty(group) ? null : group);
         }
 
-        if (!AssignedGpus.TryParse(value, out var gpus))
+        if (value is not null)
         {
             logger.PodAssignedGpusMalformed(metadata.NamespaceProperty ?? string.Empty, metadata.Name ?? uid, node, value);
-            return null;
         }
 
-        var group = metadata.Annotations!.ValueOf(SchedExtKeys.PlacementGroup);
-        return new PodAllocation(uid, metadata.NamespaceProperty ?? "default", metadata.Name ?? uid, node, gpus, string.IsNullOrEmpty(group) ? null : group);
+        // A bound pod that holds GPUs nobody recorded (another scheduler placed it, or its annotation is unreadable):
+        // ignoring it would hand its devices out again, so its node counts as fully taken while it runs.
+        var held = Binding.KubernetesClusterApi.GpuCount(pod.Spec, _gpuResource);
+        return held > 0 ? new PodAllocation(uid, ns, metadata.Name ?? uid, node, 0, null, (int)Math.Min(held, int.MaxValue)) : null;
     }
 
     /// <summary>

@@ -149,7 +149,8 @@ internal sealed class ClusterState
         var groups = new Dictionary<string, GroupPlacement>(StringComparer.Ordinal);
         foreach (var pod in _pods.Values)
         {
-            used[pod.Node] = used.GetValueOrDefault(pod.Node) | pod.Gpus;
+            // GPUs held without a known assignment could be any of the node's devices: none of them may be handed out.
+            used[pod.Node] = used.GetValueOrDefault(pod.Node) | (pod.UnassignedGpus > 0 ? ulong.MaxValue : pod.Gpus);
             if (pod.PlacementGroup is not null && _nodes.TryGetValue(pod.Node, out var host))
             {
                 if (!groups.TryGetValue(pod.PlacementGroup, out var g))

@@ -7,4 +7,8 @@ namespace SchedExt.Extender.State;
 /// <param name="Node">The node the GPUs are on.</param>
 /// <param name="Gpus">GPU index mask.</param>
 /// <param name="PlacementGroup">The pod's <c>schedext.io/placement-group</c>, or null.</param>
-internal sealed record PodAllocation(string Uid, string Namespace, string Name, string Node, ulong Gpus, string? PlacementGroup);
+/// <param name="UnassignedGpus">
+/// GPUs the pod holds that no valid <c>schedext.io/assigned-gpus</c> names (placed by another scheduler, or a malformed
+/// annotation). Which devices they are is unknown, so the whole node counts as taken while the pod runs.
+/// </param>
+internal sealed record PodAllocation(string Uid, string Namespace, string Name, string Node, ulong Gpus, string? PlacementGroup, int UnassignedGpus = 0);

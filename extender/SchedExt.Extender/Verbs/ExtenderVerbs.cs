@@ -72,6 +72,18 @@ internal sealed partial class ExtenderVerbs(
             context.Response.ContentLength = scratch.Output.WrittenCount;
             await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
+        catch (InvalidOperationException e) when (e.Source == "System.Text.Json")
+        {
+            // e.g. a lone UTF-16 surrogate escape in a string: not JSON kube-scheduler sends, but still bad input.
+            status = StatusCodes.Status400BadRequest;
+            Log.BadRequest(log, verb, e.Message);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync("invalid JSON string: " + e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
+            }
+        }
         catch (ProtocolException e)
         {
             status = StatusCodes.Status400BadRequest;
@@ -83,11 +95,23 @@ internal sealed partial class ExtenderVerbs(
                 await context.Response.WriteAsync(e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
             }
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A defect, not bad input: answer 500 with the message so kube-scheduler's log says what happened.
+            status = StatusCodes.Status500InternalServerError;
+            Log.Failed(log, verb, e);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync("internal error: " + e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
+            }
+        }
         finally
         {
             pool.Return(scratch);
             metrics.Duration(verb).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            metrics.Requests.WithLabels(verb, status == 200 ? "200" : "400").Inc();
+            metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", _ => "500" }).Inc();
         }
     }
 
@@ -226,24 +250,24 @@ internal sealed partial class ExtenderVerbs(
         w.WriteStartObject("NodeNameToMetaVictims");
         foreach (var (nodeName, victims) in args.Nodes)
         {
-            List<int>? keep;
-            if (!resolved)
+            if (resolved)
             {
-                // Not a GPU pod: the scheduler's own choice stands.
-                keep = Enumerable.Range(0, victims.Pods.Count).ToList();
-            }
-            else
-            {
+                // kube-scheduler's victims are already minimal for every resource it counts (each one failed its
+                // "reprieve"), including CPU and memory we cannot see; an extender may only keep or drop them. So the
+                // question per node is whether evicting them really frees a valid GPU set: if not, the node is dropped.
                 var node = snapshot.FindNode(nodeName);
                 if (node is null)
                 {
                     continue;
                 }
 
-                var masks = victims.Pods.Select(p => VictimSelection.GpusOf(snapshot, nodeName, p.Uid, p.AssignedGpus)).ToList();
-                var free = node.FreeGpus & ~reservations.Reserved(nodeName, snapshot);
-                keep = VictimSelection.Select(f => planner.EvaluateWithFree(compiled!, node, snapshot, group, f), free, masks);
-                if (keep is null)
+                var freed = node.FreeGpus & ~reservations.Reserved(nodeName, snapshot);
+                foreach (var victim in victims.Pods)
+                {
+                    freed |= VictimSelection.GpusOf(snapshot, nodeName, victim.Uid, victim.AssignedGpus);
+                }
+
+                if (!planner.EvaluateWithFree(compiled!, node, snapshot, group, freed).Feasible)
                 {
                     continue;
                 }
@@ -251,17 +275,15 @@ internal sealed partial class ExtenderVerbs(
 
             w.WriteStartObject(nodeName);
             w.WriteStartArray("Pods");
-            foreach (var i in keep)
+            foreach (var victim in victims.Pods)
             {
                 w.WriteStartObject();
-                w.WriteString("UID", victims.Pods[i].Uid);
+                w.WriteString("UID", victim.Uid);
                 w.WriteEndObject();
             }
 
             w.WriteEndArray();
-
-            // PDB violations are counted by the scheduler for its whole set; a subset violates at most as many.
-            w.WriteNumber("NumPDBViolations", Math.Min(victims.NumPdbViolations, keep.Count));
+            w.WriteNumber("NumPDBViolations", victims.NumPdbViolations);
             w.WriteEndObject();
         }
 
@@ -373,6 +395,9 @@ internal sealed partial class ExtenderVerbs(
     {
         [LoggerMessage(EventId = 100, Level = LogLevel.Warning, Message = "Rejected {Verb} request: {Reason}")]
         public static partial void BadRequest(ILogger logger, string verb, string reason);
+
+        [LoggerMessage(EventId = 101, Level = LogLevel.Error, Message = "{Verb} failed")]
+        public static partial void Failed(ILogger logger, string verb, Exception exception);
     }
 }
 

@@ -20,7 +20,11 @@ public sealed class PlacementEngine
     private const ulong Computed = 1UL << 63;
     private const ulong FeasibleBit = 1UL << 62;
 
+    /// <summary>At most this many memo entries in all (8 bytes each: 128 MiB), whatever variety of requests arrives.</summary>
+    private const long MaxMemoEntries = 16L * 1024 * 1024;
+
     private readonly ConcurrentDictionary<MemoKey, ulong[]> _memos = new();
+    private long _memoEntries;
 
     public PlacementEngine(ScoreWeights weights)
     {
@@ -123,10 +127,23 @@ public sealed class PlacementEngine
         var r = request.Request;
         var (eligible, candidates) = Filter(r, shape);
         ulong[]? memo = null;
-        if (shape.GpuCount <= NodeShape.ExactSearchLimit)
+        if (shape.GpuCount <= NodeShape.ExactSearchLimit && BitOperations.PopCount(candidates) >= r.Count)
         {
+            // Past the budget, new request classes are computed per call instead of memoised: slower, never wrong.
             var key = new MemoKey(shape.Id, r.Count, r.Interconnect, r.Nic, eligible);
-            memo = _memos.GetOrAdd(key, static (_, size) => new ulong[size], 1 << shape.GpuCount);
+            var size = 1 << shape.GpuCount;
+            if (_memos.TryGetValue(key, out var existing))
+            {
+                memo = existing;
+            }
+            else if (Interlocked.Add(ref _memoEntries, size) <= MaxMemoEntries)
+            {
+                memo = _memos.GetOrAdd(key, static (_, n) => new ulong[n], size);
+            }
+            else
+            {
+                Interlocked.Add(ref _memoEntries, -size);
+            }
         }
 
         return new ShapeSlot(eligible, candidates, memo);
