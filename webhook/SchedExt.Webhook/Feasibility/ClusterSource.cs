@@ -34,13 +34,21 @@ internal sealed class ClusterSource(
         KubernetesClientConfiguration.IsInCluster()
         || File.Exists(Environment.GetEnvironmentVariable("KUBECONFIG") ?? KubernetesClientConfiguration.KubeConfigDefaultLocation);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // The snapshot file is read before the host finishes starting, so the first review already sees it.
+        // (Since .NET 10 ExecuteAsync runs wholly in the background.)
         if (snapshot.Enabled)
         {
             snapshot.Reload();
-            return;
+            return Task.CompletedTask;
         }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
 
         if (!options.Value.WatchCluster || !ClusterConfigAvailable())
         {
