@@ -40,7 +40,7 @@ public sealed class GoldenCaseTests
         var expectedPath = Path.Combine(dir, "expected.json");
         if (Environment.GetEnvironmentVariable("SCHEDEXT_UPDATE_GOLDEN") == "1")
         {
-            File.WriteAllText(expectedPath, actual.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.WriteAllText(expectedPath, actual.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
         }
 
         var expected = JsonNode.Parse(File.ReadAllText(expectedPath));

@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using SchedExt.Webhook.Diagnostics;
 
@@ -21,6 +22,9 @@ internal sealed class AdmissionAnswer
 
     /// <summary>Why the pod is denied; shown by kubectl.</summary>
     public string? DenyMessage { get; init; }
+
+    /// <summary>Relaxed escaping: the answer goes to kube-apiserver, never into HTML, so quotes and non-ASCII stay readable in messages.</summary>
+    public static JsonWriterOptions WriterOptions { get; } = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static AdmissionAnswer Skip(string uid) => new() { Uid = uid, Outcome = ReviewOutcome.Skipped };
 

@@ -66,7 +66,7 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
 
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json";
-            await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter))
+            await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, AdmissionAnswer.WriterOptions))
             {
                 answer.WriteTo(writer);
             }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SchedExt.Topology.Annotation;
 using SchedExt.Topology.Model;
 using SchedExt.Webhook.Diagnostics;
 using SchedExt.Webhook.Hosting;
@@ -65,7 +66,7 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ILogger<Clus
 
         try
         {
-            return NodeTopologyReader.Parse(node.TopologyAnnotation);
+            return TopologyAnnotation.Parse(node.TopologyAnnotation);
         }
         catch (Exception ex) when (ex is TopologyFormatException or FormatException or ArgumentException)
         {

@@ -98,7 +98,8 @@ internal static class IntentResolver
             intent.Gpus = explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
         }
 
-        if (intent.Gpus is null && !problems.Exists(p => p.Reason == AdmissionProblem.InvalidGpuCount))
+        // An unknown profile or a bad count already explains the missing count.
+        if (intent.Gpus is null && !problems.Exists(p => p.Reason is AdmissionProblem.InvalidGpuCount or AdmissionProblem.UnknownProfile))
         {
             problems.Add(new(AdmissionProblem.MissingGpuCount, $"no GPU count: set {SchedExtKeys.Gpus}, a {policy.ResourceName} limit, or {SchedExtKeys.Profile}"));
         }

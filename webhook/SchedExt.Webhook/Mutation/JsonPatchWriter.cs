@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace SchedExt.Webhook.Mutation;
@@ -12,7 +13,7 @@ internal sealed class JsonPatchWriter : IDisposable
 
     public JsonPatchWriter()
     {
-        _writer = new Utf8JsonWriter(_buffer);
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         _writer.WriteStartArray();
     }
 
