@@ -19,4 +19,39 @@ public sealed class ClusterSnapshotTests
         Assert.Equal(MachineKind.BareMetal, facts.Machine);
         Assert.StartsWith("{\"v\":1", facts.TopologyAnnotation, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_MultiDocumentYaml_ReadsEveryDocument()
+    {
+        const string Text = """
+            apiVersion: v1
+            kind: Node
+            metadata: {name: a, labels: {schedext.io/machine: vm}}
+            status: {allocatable: {nvidia.com/gpu: "2"}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: team, labels: {tier: gold}}
+            """;
+
+        var (nodes, namespaces) = SnapshotFileSource.Parse(Text);
+
+        var node = Assert.Single(nodes);
+        Assert.Equal(new NodeFacts("a", null, 2, MachineKind.Vm), NodeFactsReader.FromNode(node, SchedExtKeys.GpuResource));
+        Assert.Equal("gold", NodeFactsReader.LabelsOf(Assert.Single(namespaces))["tier"]);
+    }
+
+    [Fact]
+    public void Parse_JsonList_ReadsItems()
+    {
+        const string Text = """{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"status":{"allocatable":{"nvidia.com/gpu":"8"}}}]}""";
+
+        var (nodes, _) = SnapshotFileSource.Parse(Text);
+
+        Assert.Equal(8, NodeFactsReader.FromNode(Assert.Single(nodes), SchedExtKeys.GpuResource).AllocatableGpus);
+    }
 }
