@@ -1,13 +1,14 @@
 using Microsoft.Extensions.Options;
 using SchedExt.Topology.Annotation;
 using SchedExt.Topology.Model;
+using SchedExt.Topology.Shapes;
 using SchedExt.Webhook.Diagnostics;
 using SchedExt.Webhook.Hosting;
 
 namespace SchedExt.Webhook.Feasibility;
 
 /// <summary>Holds the current <see cref="ClusterSnapshot"/>; sources (snapshot file, API watch) publish, admission reads.</summary>
-internal sealed class ClusterView(IOptions<WebhookOptions> options, ILogger<ClusterView> logger, WebhookMetrics metrics)
+internal sealed class ClusterView(IOptions<WebhookOptions> options, ShapeCatalog catalog, ILogger<ClusterView> logger, WebhookMetrics metrics)
 {
     private volatile ClusterSnapshot _current = ClusterSnapshot.Unknown;
 
@@ -24,7 +25,7 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ILogger<Clus
     public ClusterSnapshot Publish(IEnumerable<NodeFacts> nodes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, string source)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        var groups = new Dictionary<(string Topology, int Gpus, Topology.Requests.MachineKind Machine), (NodeTopology Topology, int Nodes, string Example)>();
+        var groups = new Dictionary<(string Topology, int Gpus, Topology.Requests.MachineKind Machine), (NodeShape Shape, int Nodes, string Example)>();
         foreach (var node in nodes)
         {
             if (node.AllocatableGpus <= 0 && node.TopologyAnnotation is null)
@@ -36,17 +37,17 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ILogger<Clus
             var key = (node.TopologyAnnotation ?? string.Empty, node.AllocatableGpus, node.Machine);
             if (groups.TryGetValue(key, out var g))
             {
-                groups[key] = (g.Topology, g.Nodes + 1, g.Example);
+                groups[key] = (g.Shape, g.Nodes + 1, g.Example);
                 continue;
             }
 
-            groups[key] = (TopologyOf(node), 1, node.Name);
+            groups[key] = (catalog.GetOrAdd(TopologyOf(node)), 1, node.Name);
         }
 
         var shapes = groups
-            .Select(kv => new NodeShapeGroup(kv.Value.Topology, kv.Key.Machine, kv.Value.Nodes, kv.Value.Example))
-            .Where(s => s.Topology.GpuCount > 0)
-            .OrderByDescending(s => s.Topology.GpuCount)
+            .Select(kv => new NodeShapeGroup(kv.Value.Shape, kv.Key.Machine, kv.Value.Nodes, kv.Value.Example))
+            .Where(s => s.Shape.GpuCount > 0)
+            .OrderByDescending(s => s.Shape.GpuCount)
             .ThenBy(s => s.ExampleNode, StringComparer.Ordinal)
             .ToArray();
         var snapshot = new ClusterSnapshot(shapes, namespaceLabels, known: true, source);

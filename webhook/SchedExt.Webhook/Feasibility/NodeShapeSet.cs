@@ -1,4 +1,4 @@
-using SchedExt.Topology.Model;
+using SchedExt.Topology.Shapes;
 using SchedExt.Topology.Requests;
 
 namespace SchedExt.Webhook.Feasibility;
@@ -11,7 +11,7 @@ namespace SchedExt.Webhook.Feasibility;
 internal sealed record NodeFacts(string Name, string? TopologyAnnotation, int AllocatableGpus, MachineKind Machine);
 
 /// <summary>Nodes that share one hardware shape and machine kind: feasibility is decided once per group.</summary>
-internal sealed record NodeShapeGroup(NodeTopology Topology, MachineKind Machine, int Nodes, string ExampleNode);
+internal sealed record NodeShapeGroup(NodeShape Shape, MachineKind Machine, int Nodes, string ExampleNode);
 
 /// <summary>An immutable view of the cluster for admission: the distinct node shapes and the namespace labels. Swapped whole; read without locks.</summary>
 internal sealed class ClusterSnapshot

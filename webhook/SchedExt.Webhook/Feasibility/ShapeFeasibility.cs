@@ -1,11 +1,14 @@
-using System.Globalization;
-using SchedExt.Topology.Model;
 using SchedExt.Topology.Requests;
+using SchedExt.Topology.Search;
 
 namespace SchedExt.Webhook.Feasibility;
 
-/// <summary>Feasibility over the cluster's node shapes: a request is feasible when at least one shape can hold it on an empty node.</summary>
-internal sealed class ShapeFeasibility : IShapeFeasibility
+/// <summary>Feasibility with the extender's placement engine: a request is feasible when some node shape could hold it with every GPU free.</summary>
+/// <remarks>
+/// The question is "could this pod ever run here", not "is there room now", so each distinct shape is evaluated
+/// once as an empty node; the answer does not change as pods come and go.
+/// </remarks>
+internal sealed class ShapeFeasibility(PlacementEngine engine) : IShapeFeasibility
 {
     public FeasibilityVerdict Check(GpuRequest request, ClusterSnapshot cluster)
     {
@@ -21,67 +24,31 @@ internal sealed class ShapeFeasibility : IShapeFeasibility
             return new FeasibilityVerdict(true, false, "the cluster has no GPU node", 0);
         }
 
+        var compiled = engine.Compile(request);
         var largest = 0;
-        string? closestReason = null;
-        var closestLargest = -1;
+        string? closest = null;
+        var closestRank = -1;
         foreach (var group in cluster.Shapes)
         {
-            var (feasible, reason) = Evaluate(request, group);
-            if (feasible)
+            var verdict = engine.Evaluate(compiled, group.Shape, group.Shape.AllGpus, new NodeContext(group.Machine));
+            if (verdict.Feasible)
             {
                 return new FeasibilityVerdict(true, true, null, request.Count);
             }
 
-            var k = LargestFeasibleCount(request, group);
+            var k = engine.LargestFeasibleCount(request, group.Shape, group.Shape.AllGpus, group.Machine);
             largest = Math.Max(largest, k);
 
-            // Report the reason of the shape that came closest: the one that could hold the most GPUs.
-            if (k > closestLargest)
+            // Report the shape that came closest: the one that could hold the most GPUs with these constraints,
+            // and among equals one of the right machine kind (its reason says more than "wrong kind").
+            var rank = (k * 2) + (verdict.Reason == Infeasibility.MachineKindMismatch ? 0 : 1);
+            if (rank > closestRank)
             {
-                closestLargest = k;
-                closestReason = $"{reason} (best node shape: {group.ExampleNode}, {group.Nodes} node(s))";
+                closestRank = rank;
+                closest = $"{verdict.ReasonText()} on {group.ExampleNode} ({group.Nodes} node(s) of that shape)";
             }
         }
 
-        return new FeasibilityVerdict(true, false, closestReason, largest);
-    }
-
-    private static (bool Feasible, string Reason) Evaluate(GpuRequest request, NodeShapeGroup group)
-    {
-        var machine = MachineMismatch(request.Machine, group.Machine);
-        if (machine is not null)
-        {
-            return (false, machine);
-        }
-
-        var matching = MatchingGpus(request, group.Topology);
-        return matching >= request.Count
-            ? (true, string.Empty)
-            : (false, string.Create(CultureInfo.InvariantCulture, $"{request.Count} GPU(s) requested but a node has at most {matching} matching"));
-    }
-
-    private static int LargestFeasibleCount(GpuRequest request, NodeShapeGroup group) =>
-        MachineMismatch(request.Machine, group.Machine) is null ? MatchingGpus(request, group.Topology) : 0;
-
-    private static string? MachineMismatch(MachinePolicy policy, MachineKind kind) => policy switch
-    {
-        MachinePolicy.RequireBareMetal when kind != MachineKind.BareMetal => $"bare metal required, node is {SchedExtKeys.Format(kind)}",
-        MachinePolicy.RequireVm when kind != MachineKind.Vm => $"a VM required, node is {SchedExtKeys.Format(kind)}",
-        _ => null,
-    };
-
-    private static int MatchingGpus(GpuRequest request, NodeTopology topology)
-    {
-        var n = 0;
-        foreach (var gpu in topology.Gpus)
-        {
-            if ((request.ProductGlob is null || (gpu.Product is not null && ProductGlob.IsMatch(request.ProductGlob, gpu.Product)))
-                && (request.MinMemoryMiB == 0 || gpu.MemoryMiB >= request.MinMemoryMiB))
-            {
-                n++;
-            }
-        }
-
-        return n;
+        return new FeasibilityVerdict(true, false, closest, largest);
     }
 }

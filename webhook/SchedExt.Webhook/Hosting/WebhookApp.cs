@@ -3,6 +3,9 @@ using k8s;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Options;
 using Prometheus;
+using SchedExt.Topology.Scoring;
+using SchedExt.Topology.Search;
+using SchedExt.Topology.Shapes;
 using SchedExt.Webhook.Admission;
 using SchedExt.Webhook.Diagnostics;
 using SchedExt.Webhook.Feasibility;
@@ -35,6 +38,8 @@ internal static class WebhookApp
         services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<PolicyStore>();
         services.AddSingleton<ClusterView>();
+        services.AddSingleton<ShapeCatalog>();
+        services.AddSingleton(_ => new PlacementEngine(ScoreWeights.Default));
         services.AddSingleton<IShapeFeasibility, ShapeFeasibility>();
         services.AddSingleton<AdmissionReviewer>();
         services.AddSingleton<AdmissionEndpoint>();
