@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.JsonPatch.SystemTextJson;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Testing;
 using SchedExt.Webhook;
 
@@ -16,7 +18,7 @@ public sealed class WebhookHost : IDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string _dir;
 
-    public WebhookHost(string policyYaml, string? snapshotFile = null, IReadOnlyDictionary<string, string>? settings = null)
+    public WebhookHost(string policyYaml, string? snapshotFile = null, IReadOnlyDictionary<string, string>? settings = null, Action<IServiceCollection>? services = null)
     {
         _dir = Directory.CreateTempSubdirectory("schedext-webhook-").FullName;
         PolicyFile = Path.Combine(_dir, "policy.yaml");
@@ -34,6 +36,11 @@ public sealed class WebhookHost : IDisposable
             foreach (var (key, value) in settings ?? new Dictionary<string, string>())
             {
                 b.UseSetting(key, value);
+            }
+
+            if (services is not null)
+            {
+                b.ConfigureTestServices(services);
             }
         });
         Client = _factory.CreateClient();

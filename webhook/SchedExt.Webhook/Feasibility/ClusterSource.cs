@@ -19,6 +19,7 @@ internal sealed class ClusterSource(
     SnapshotFileSource snapshot,
     ClusterView cluster,
     PolicyStore policies,
+    ClusterAccess access,
     IOptions<WebhookOptions> options,
     TimeProvider time,
     ILogger<ClusterSource> logger) : BackgroundService
@@ -28,11 +29,6 @@ internal sealed class ClusterSource(
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _namespaces = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private bool _nodesListed;
-
-    /// <summary>Whether the API can be reached with in-cluster config or a kubeconfig file.</summary>
-    public static bool ClusterConfigAvailable() =>
-        KubernetesClientConfiguration.IsInCluster()
-        || File.Exists(Environment.GetEnvironmentVariable("KUBECONFIG") ?? KubernetesClientConfiguration.KubeConfigDefaultLocation);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -50,7 +46,7 @@ internal sealed class ClusterSource(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
 
-        if (!options.Value.WatchCluster || !ClusterConfigAvailable())
+        if (!options.Value.WatchCluster || !access.Available)
         {
             Log.NoClusterSource(logger);
             return;

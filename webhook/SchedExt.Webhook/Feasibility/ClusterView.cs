@@ -8,7 +8,7 @@ using SchedExt.Webhook.Hosting;
 namespace SchedExt.Webhook.Feasibility;
 
 /// <summary>Holds the current <see cref="ClusterSnapshot"/>; sources (snapshot file, API watch) publish, admission reads.</summary>
-internal sealed class ClusterView(IOptions<WebhookOptions> options, ShapeCatalog catalog, ILogger<ClusterView> logger, WebhookMetrics metrics)
+internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAccess access, ShapeCatalog catalog, ILogger<ClusterView> logger, WebhookMetrics metrics)
 {
     private volatile ClusterSnapshot _current = ClusterSnapshot.Unknown;
 
@@ -19,7 +19,7 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ShapeCatalog
 
     /// <summary>True when a snapshot file or a reachable API is configured: readiness then waits for its first publish.</summary>
     public bool RequiresSync { get; } =
-        !string.IsNullOrWhiteSpace(options.Value.SnapshotFile) || (options.Value.WatchCluster && ClusterSource.ClusterConfigAvailable());
+        !string.IsNullOrWhiteSpace(options.Value.SnapshotFile) || (options.Value.WatchCluster && access.Available);
 
     /// <summary>Builds a snapshot from node facts and namespace labels and makes it current.</summary>
     public ClusterSnapshot Publish(IEnumerable<NodeFacts> nodes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, string source)

@@ -38,6 +38,7 @@ internal static class WebhookApp
         services.AddSingleton<WebhookMetrics>();
         services.AddSingleton<PolicyStore>();
         services.AddSingleton<ClusterView>();
+        services.AddSingleton(_ => ClusterAccess.Detect());
         services.AddSingleton<ShapeCatalog>();
         services.AddSingleton(_ => new PlacementEngine(ScoreWeights.Default));
         services.AddSingleton<IShapeFeasibility, ShapeFeasibility>();
