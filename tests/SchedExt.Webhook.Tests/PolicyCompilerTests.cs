@@ -32,6 +32,19 @@ public sealed class PolicyCompilerTests
         Assert.False(policy.NamespaceInScope("kube-system"));
     }
 
+    [Theory]
+    [InlineData("webhook/SchedExt.Webhook/policy.example.yaml")]
+    [InlineData("manifests/base/webhook/policy.yaml")]
+    public void Compile_ShippedPolicyFile_IsValid(string relativePath)
+    {
+        // The policies users deploy must never be the ones the webhook refuses.
+        var path = Path.Combine(TestData.Directory, "..", "..", relativePath);
+
+        var policy = PolicyCompiler.Compile(File.ReadAllText(path));
+
+        Assert.NotEmpty(policy.Profiles);
+    }
+
     [Fact]
     public void Compile_EmptyFile_GivesSafeDefaults()
     {
