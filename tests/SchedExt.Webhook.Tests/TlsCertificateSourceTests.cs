@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SchedExt.Webhook.Diagnostics;
@@ -59,14 +57,5 @@ public sealed class TlsCertificateSourceTests : IDisposable
         NullLogger<TlsCertificateSource>.Instance,
         new WebhookMetrics());
 
-    private string WriteCertificate(string subject)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        var now = DateTimeOffset.UtcNow;
-        using var cert = request.CreateSelfSigned(now.AddMinutes(-1), now.AddDays(1));
-        File.WriteAllText(CertFile, cert.ExportCertificatePem());
-        File.WriteAllText(KeyFile, key.ExportPkcs8PrivateKeyPem());
-        return cert.Thumbprint;
-    }
+    private string WriteCertificate(string subject) => TestCertificates.Write(_dir, subject);
 }
