@@ -17,6 +17,7 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
     private readonly string? _path = string.IsNullOrWhiteSpace(options.Value.SnapshotFile) ? null : options.Value.SnapshotFile;
     private readonly Lock _lock = new();
     private byte[]? _last;
+    private string? _lastError;
 
     public bool Enabled => _path is not null;
 
@@ -39,6 +40,7 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
                 }
 
                 _last = bytes;
+                _lastError = null;
                 var (nodes, namespaces) = Parse(System.Text.Encoding.UTF8.GetString(bytes));
                 var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
                 cluster.Publish(
@@ -49,7 +51,13 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or YamlException or FormatException or InvalidOperationException or ArgumentException)
             {
-                Log.SnapshotRejected(logger, _path, ex.Message);
+                // A missing or broken file is reported once, not on every check.
+                if (ex.Message != _lastError)
+                {
+                    _lastError = ex.Message;
+                    Log.SnapshotRejected(logger, _path, ex.Message);
+                }
+
                 return false;
             }
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using k8s;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using Prometheus;
 using SchedExt.Topology.Scoring;
@@ -19,6 +20,17 @@ internal static class WebhookApp
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+
+        // Lowest-precedence defaults, wherever the content root is: no per-request ASP.NET Core log lines (two per
+        // review would dominate the webhook's cost). Environment variables and appsettings still override.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            },
+        });
         AddServices(builder.Services, builder.Configuration);
         builder.WebHost.ConfigureKestrel((context, kestrel) => ConfigureListeners(kestrel, context.HostingEnvironment));
         var app = builder.Build();
