@@ -54,4 +54,24 @@ public sealed class ClusterSnapshotTests
 
         Assert.Equal(8, NodeFactsReader.FromNode(Assert.Single(nodes), SchedExtKeys.GpuResource).AllocatableGpus);
     }
+
+    [Fact]
+    public void Publish_NodeWithoutAnnotation_UsesGpuFeatureDiscoveryProduct()
+    {
+        var view = new ClusterView(
+            Microsoft.Extensions.Options.Options.Create(new Hosting.WebhookOptions()),
+            new ClusterAccess(Available: false),
+            new SchedExt.Topology.Shapes.ShapeCatalog(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ClusterView>.Instance,
+            new Diagnostics.WebhookMetrics());
+        var node = KubeObjects.Node("gfd-0", 4, labels: new Dictionary<string, string> { [SchedExtKeys.GpuProductLabel] = "NVIDIA-L40S" });
+
+        var snapshot = view.Publish([NodeFactsReader.FromNode(node, SchedExtKeys.GpuResource)], new Dictionary<string, IReadOnlyDictionary<string, string>>(), "test");
+
+        var shape = Assert.Single(snapshot.Shapes).Shape;
+        Assert.False(shape.IsKnown);
+        Assert.All(shape.Topology.Gpus, g => Assert.Equal("NVIDIA-L40S", g.Product));
+        Assert.True(new ShapeFeasibility(new SchedExt.Topology.Search.PlacementEngine(SchedExt.Topology.Scoring.ScoreWeights.Default))
+            .Check(new GpuRequest(2, ProductGlob: "*L40S*"), snapshot).Feasible);
+    }
 }

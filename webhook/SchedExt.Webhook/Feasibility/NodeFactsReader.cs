@@ -24,7 +24,9 @@ internal static class NodeFactsReader
             machine = MachineKind.Unknown;
         }
 
-        return new NodeFacts(node.Metadata?.Name ?? string.Empty, string.IsNullOrWhiteSpace(topology) ? null : topology, gpus, machine);
+        string? product = null;
+        node.Metadata?.Labels?.TryGetValue(SchedExtKeys.GpuProductLabel, out product);
+        return new NodeFacts(node.Metadata?.Name ?? string.Empty, string.IsNullOrWhiteSpace(topology) ? null : topology, gpus, machine, product);
     }
 
     public static IReadOnlyDictionary<string, string> LabelsOf(V1Namespace ns) =>
