@@ -113,6 +113,9 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     public V1Lease PutLease(V1Lease lease) => Put<V1Lease>(ResourceType.Leases, lease);
 
+    /// <summary>Stores a Namespace (list and watch only: <c>/api/v1/namespaces/{name}</c> reads as a namespaced path).</summary>
+    public V1Namespace PutNamespace(V1Namespace ns) => Put<V1Namespace>(ResourceType.Namespaces, ns);
+
     public void DeleteNode(string name) => _store.Delete(ResourceType.Nodes, string.Empty, name);
 
     public void DeletePod(string ns, string name) => _store.Delete(ResourceType.Pods, ns, name);

@@ -8,8 +8,9 @@ internal sealed record ResourceType(string Group, string Version, string Plural,
     public static readonly ResourceType Leases = new("coordination.k8s.io", "v1", "leases", "Lease", Namespaced: true);
     public static readonly ResourceType CoreEvents = new(string.Empty, "v1", "events", "Event", Namespaced: true);
     public static readonly ResourceType Events = new("events.k8s.io", "v1", "events", "Event", Namespaced: true);
+    public static readonly ResourceType Namespaces = new(string.Empty, "v1", "namespaces", "Namespace", Namespaced: false);
 
-    public static readonly IReadOnlyList<ResourceType> All = [Nodes, Pods, Leases, CoreEvents, Events];
+    public static readonly IReadOnlyList<ResourceType> All = [Nodes, Pods, Leases, CoreEvents, Events, Namespaces];
 
     public string ApiVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
 

@@ -1,0 +1,77 @@
+using SchedExt.Testing;
+using SchedExt.Topology.Requests;
+using SchedExt.Webhook.Feasibility;
+
+namespace SchedExt.Webhook.Tests;
+
+public sealed class ClusterSnapshotTests
+{
+    [Fact]
+    public void Parse_KubernetesList_ReadsNodesAndNamespacesAndSkipsPods()
+    {
+        var (nodes, namespaces) = SnapshotFileSource.Parse(TestData.ReadText("webhook", "cluster.yaml"));
+
+        Assert.Equal(7, nodes.Count);
+        Assert.Equal(["default", "demo", "research", "locked"], namespaces.Select(n => n.Metadata.Name));
+        var facts = NodeFactsReader.FromNode(nodes[0], SchedExtKeys.GpuResource);
+        Assert.Equal("dgx-h100-0", facts.Name);
+        Assert.Equal(8, facts.AllocatableGpus);
+        Assert.Equal(MachineKind.BareMetal, facts.Machine);
+        Assert.StartsWith("{\"v\":1", facts.TopologyAnnotation, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_MultiDocumentYaml_ReadsEveryDocument()
+    {
+        const string Text = """
+            apiVersion: v1
+            kind: Node
+            metadata: {name: a, labels: {schedext.io/machine: vm}}
+            status: {allocatable: {nvidia.com/gpu: "2"}}
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: team, labels: {tier: gold}}
+            """;
+
+        var (nodes, namespaces) = SnapshotFileSource.Parse(Text);
+
+        var node = Assert.Single(nodes);
+        Assert.Equal(new NodeFacts("a", null, 2, MachineKind.Vm), NodeFactsReader.FromNode(node, SchedExtKeys.GpuResource));
+        Assert.Equal("gold", NodeFactsReader.LabelsOf(Assert.Single(namespaces))["tier"]);
+    }
+
+    [Fact]
+    public void Parse_JsonList_ReadsItems()
+    {
+        const string Text = """{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Node","metadata":{"name":"n1"},"status":{"allocatable":{"nvidia.com/gpu":"8"}}}]}""";
+
+        var (nodes, _) = SnapshotFileSource.Parse(Text);
+
+        Assert.Equal(8, NodeFactsReader.FromNode(Assert.Single(nodes), SchedExtKeys.GpuResource).AllocatableGpus);
+    }
+
+    [Fact]
+    public void Publish_NodeWithoutAnnotation_UsesGpuFeatureDiscoveryProduct()
+    {
+        var view = new ClusterView(
+            Microsoft.Extensions.Options.Options.Create(new Hosting.WebhookOptions()),
+            new ClusterAccess(Available: false),
+            new SchedExt.Topology.Shapes.ShapeCatalog(),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<ClusterView>.Instance,
+            new Diagnostics.WebhookMetrics());
+        var node = KubeObjects.Node("gfd-0", 4, labels: new Dictionary<string, string> { [SchedExtKeys.GpuProductLabel] = "NVIDIA-L40S" });
+
+        var snapshot = view.Publish([NodeFactsReader.FromNode(node, SchedExtKeys.GpuResource)], new Dictionary<string, IReadOnlyDictionary<string, string>>(), "test");
+
+        var shape = Assert.Single(snapshot.Shapes).Shape;
+        Assert.False(shape.IsKnown);
+        Assert.All(shape.Topology.Gpus, g => Assert.Equal("NVIDIA-L40S", g.Product));
+        Assert.True(new ShapeFeasibility(new SchedExt.Topology.Search.PlacementEngine(SchedExt.Topology.Scoring.ScoreWeights.Default))
+            .Check(new GpuRequest(2, ProductGlob: "*L40S*"), snapshot).Feasible);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Net;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using SchedExt.Testing;
+using SchedExt.Topology.Annotation;
+using SchedExt.Topology.Requests;
+using SchedExt.Webhook.Feasibility;
+
+namespace SchedExt.Webhook.Tests;
+
+/// <summary>Node shapes and namespace labels from list+watch against the in-process fake API server.</summary>
+public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
+{
+    private FakeApiServer _api = null!;
+    private WebhookHost _host = null!;
+
+    private ClusterView View => _host.Services.GetRequiredService<ClusterView>();
+
+    public async Task InitializeAsync()
+    {
+        _api = await FakeApiServer.StartAsync();
+        _api.PutNode(KubeObjects.Node("dgx-0", 8, TopologyAnnotation.Serialize(Topologies.NvSwitch8()), new Dictionary<string, string> { [SchedExtKeys.Machine] = "bare-metal" }));
+        _api.PutNode(KubeObjects.Node("cpu-0", null));
+        _api.PutNamespace(new V1Namespace
+        {
+            ApiVersion = "v1",
+            Kind = "Namespace",
+            Metadata = new V1ObjectMeta { Name = "default", Labels = new Dictionary<string, string> { ["schedext.io/tier"] = "gold" } },
+        });
+        _host = new WebhookHost(
+            TestData.ReadText("webhook", "policy.yaml"),
+            settings: new Dictionary<string, string> { ["SchedExt:Webhook:WatchCluster"] = "true" },
+            services: s =>
+            {
+                s.AddSingleton(new ClusterAccess(Available: true));
+                s.AddSingleton<IKubernetes>(_api.CreateClient());
+            });
+        _ = _host.Client;
+        await WaitFor(() => View.Current.IsKnown && View.Current.LabelsOf("default") is not null);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Dispose();
+        await _api.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        _host?.Dispose();
+        _host = null!;
+    }
+
+    [Fact]
+    public async Task Watch_FirstList_MakesReadyAndFeedsFeasibilityAndNamespaceLabels()
+    {
+        using var ready = await _host.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        var shape = Assert.Single(View.Current.Shapes);
+        Assert.Equal(("dgx-0", 8, MachineKind.BareMetal), (shape.ExampleNode, shape.Shape.GpuCount, shape.Machine));
+
+        var review = await _host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "16")).ToJsonString());
+
+        Assert.False(review.Allowed);
+        Assert.Contains("on dgx-0", review.Response["status"]!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var admitted = await _host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "8")).ToJsonString());
+        Assert.Contains(admitted.Patch, op => op!["value"]?["fleet.schedext.io/tier"]?.GetValue<string>() == "gold");
+    }
+
+    [Fact]
+    public async Task Watch_NodeAddedThenDeleted_UpdatesShapes()
+    {
+        _api.PutNode(KubeObjects.Node("big-0", 16));
+        await WaitFor(() => View.Current.Shapes.Count == 2);
+
+        var review = await _host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "16")).ToJsonString());
+        Assert.True(review.Allowed);
+
+        _api.DeleteNode("big-0");
+        await WaitFor(() => View.Current.Shapes.Count == 1);
+    }
+
+    [Fact]
+    public async Task Watch_HistoryCompacted_KeepsUp()
+    {
+        _api.ExpireWatchHistory();
+        _api.PutNode(KubeObjects.Node("vm-0", 2, labels: new Dictionary<string, string> { [SchedExtKeys.Machine] = "vm" }));
+
+        await WaitFor(() => View.Current.Shapes.Any(s => s.ExampleNode == "vm-0" && s.Machine == MachineKind.Vm));
+    }
+
+    private static async Task WaitFor(Func<bool> condition)
+    {
+        // Bounded by a generous deadline so a broken watch fails the test instead of hanging it.
+        for (var i = 0; i < 200 && !condition(); i++)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.True(condition(), "condition not reached within 10 s");
+    }
+}

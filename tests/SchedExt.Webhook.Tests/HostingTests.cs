@@ -1,0 +1,69 @@
+using System.Net;
+using SchedExt.Topology.Requests;
+
+namespace SchedExt.Webhook.Tests;
+
+/// <summary>Health, readiness and metrics endpoints, and feasibility when no node shapes are known.</summary>
+public sealed class HostingTests
+{
+    [Theory]
+    [InlineData("/healthz")]
+    [InlineData("/readyz")]
+    public async Task Probe_PolicyAndSnapshotLoaded_Ok(string path)
+    {
+        using var host = WebhookHost.Default();
+
+        using var response = await host.Client.GetAsync(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterReviews_CountsOutcomesPatchesDenialsAndLatency()
+    {
+        using var host = WebhookHost.Default();
+        await host.PostAsync(Reviews.Sample().ToJsonString());
+        await host.PostAsync(Reviews.OptedIn((SchedExtKeys.Profile, "train-8x-h100")).ToJsonString());
+        await host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "16")).ToJsonString());
+        await host.PostAsync("{");
+
+        var metrics = await host.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"skipped\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"mutated\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"denied\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"bad-request\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_denials_total{reason=\"infeasible\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_patch_operations_total{kind=\"toleration\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_patch_operations_total{kind=\"device-limit\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_review_duration_seconds_count 4", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_node_shapes 2", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_nodes 6", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mutate_NoNodeShapesKnown_SkipsFeasibilityAndStillPatches()
+    {
+        using var host = new WebhookHost(SchedExt.Testing.TestData.ReadText("webhook", "policy.yaml"));
+
+        var review = await host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "16")).ToJsonString());
+
+        Assert.True(review.Allowed);
+        Assert.NotNull(review.PatchJson);
+        var metrics = await host.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("schedext_webhook_feasibility_skipped_total 1", metrics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mutate_ShadowModeWithProblem_CountsWouldBeDenialAsShadowWarning()
+    {
+        using var host = WebhookHost.Default(SchedExt.Testing.TestData.ReadText("webhook", "policy.yaml").Replace("mode: enforce", "mode: shadow", StringComparison.Ordinal));
+
+        await host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "16")).ToJsonString());
+
+        var metrics = await host.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"shadow\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_warnings_total{reason=\"infeasible\",mode=\"shadow\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("schedext_webhook_denials_total{", metrics, StringComparison.Ordinal);
+    }
+}

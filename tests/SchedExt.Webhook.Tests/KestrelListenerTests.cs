@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using SchedExt.Testing;
+using SchedExt.Webhook.Hosting;
+
+namespace SchedExt.Webhook.Tests;
+
+/// <summary>The real Kestrel listeners on loopback: HTTPS with a rotating certificate for admission, plain HTTP for metrics.</summary>
+public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("schedext-kestrel-").FullName;
+    private readonly int _httpsPort = FreePort();
+    private readonly int _metricsPort = FreePort();
+    private WebApplication? _app;
+    private string? _seenThumbprint;
+
+    public async Task InitializeAsync()
+    {
+        WriteCertificate("CN=schedext-webhook-1");
+        _app = WebhookApp.Build(
+        [
+            "--environment", "Production",
+            "--SchedExt:Webhook:ListenAddress", "127.0.0.1",
+            "--SchedExt:Webhook:HttpsPort", _httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--SchedExt:Webhook:MetricsPort", _metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--SchedExt:Webhook:PolicyFile", TestData.PathOf("webhook", "policy.yaml"),
+            "--SchedExt:Webhook:SnapshotFile", TestData.PathOf("webhook", "cluster.yaml"),
+            "--SchedExt:Webhook:TlsCertFile", Path.Combine(_dir, "tls.crt"),
+            "--SchedExt:Webhook:TlsKeyFile", Path.Combine(_dir, "tls.key"),
+            "--SchedExt:Webhook:FileCheckInterval", "01:00:00",
+        ]);
+        await _app.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+            _app = null;
+        }
+
+        Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Listeners_EachPathOnItsOwnPort()
+    {
+        using var client = TlsClient();
+        var review = TestData.ReadText("admission-review", "pod-create-kubectl-apply.json");
+
+        using var mutate = await client.PostAsync(Https("/mutate"), new StringContent(review, Encoding.UTF8, "application/json"));
+        using var mutateOnMetricsPort = await client.PostAsync(Http("/mutate"), new StringContent(review, Encoding.UTF8, "application/json"));
+        using var metrics = await client.GetAsync(Http("/metrics"));
+        using var metricsOnHttpsPort = await client.GetAsync(Https("/metrics"));
+        using var readyHttp = await client.GetAsync(Http("/readyz"));
+        using var readyHttps = await client.GetAsync(Https("/healthz"));
+
+        Assert.Equal(HttpStatusCode.OK, mutate.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, mutateOnMetricsPort.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, metricsOnHttpsPort.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, readyHttp.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, readyHttps.StatusCode);
+    }
+
+    [Fact]
+    public async Task Https_CertificateRotated_NewConnectionsGetNewCertificate()
+    {
+        var first = await ServedThumbprint();
+        var rotated = WriteCertificate("CN=schedext-webhook-2");
+
+        Assert.True(_app!.Services.GetRequiredService<TlsCertificateSource>().Reload());
+
+        var second = await ServedThumbprint();
+        Assert.NotEqual(first, second);
+        Assert.Equal(rotated, second);
+    }
+
+    private async Task<string> ServedThumbprint()
+    {
+        // A fresh client per call: a new TLS handshake, so the selector is asked again.
+        using var client = TlsClient();
+        using var response = await client.GetAsync(Https("/healthz"));
+        response.EnsureSuccessStatusCode();
+        return _seenThumbprint!;
+    }
+
+    private HttpClient TlsClient() => new(new SocketsHttpHandler
+    {
+        SslOptions =
+        {
+            // The test trusts exactly what it is served and records it.
+            RemoteCertificateValidationCallback = (_, cert, _, _) =>
+            {
+                _seenThumbprint = cert is null ? null : new X509Certificate2(cert).Thumbprint;
+                return cert is not null;
+            },
+        },
+    });
+
+    private Uri Https(string path) => new($"https://127.0.0.1:{_httpsPort}{path}");
+
+    private Uri Http(string path) => new($"http://127.0.0.1:{_metricsPort}{path}");
+
+    private string WriteCertificate(string subject) => TestCertificates.Write(_dir, subject);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,121 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using SchedExt.Webhook.Diagnostics;
+using SchedExt.Webhook.Hosting;
+
+namespace SchedExt.Webhook.Admission;
+
+/// <summary><c>POST /mutate</c>: reads a bounded body, reviews it, writes the AdmissionReview answer. Malformed input gets 400, oversized 413.</summary>
+internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetrics metrics, IOptions<WebhookOptions> options, TimeProvider time, ILogger<AdmissionEndpoint> logger)
+{
+    private readonly long _maxBody = options.Value.MaxRequestBodyBytes;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var started = time.GetTimestamp();
+        if (context.Request.ContentLength > _maxBody)
+        {
+            await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body of {context.Request.ContentLength} bytes exceeds the limit of {_maxBody} bytes", started);
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = _maxBody;
+        }
+
+        byte[]? rented = null;
+        try
+        {
+            int length;
+            try
+            {
+                (rented, length) = await ReadBodyAsync(context.Request.BodyReader, _maxBody, context.RequestAborted);
+            }
+            catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                length = -1;
+            }
+
+            if (length < 0 || rented is null)
+            {
+                await RejectAsync(context, StatusCodes.Status413PayloadTooLarge, $"request body exceeds the limit of {_maxBody} bytes", started);
+                return;
+            }
+
+            AdmissionAnswer answer;
+            try
+            {
+                answer = reviewer.Review(rented.AsMemory(0, length));
+            }
+            catch (BadReviewException ex)
+            {
+                await RejectAsync(context, StatusCodes.Status400BadRequest, ex.Message, started);
+                return;
+            }
+            catch (JsonException ex)
+            {
+                // The envelope was well-formed but the pod object inside it was not.
+                await RejectAsync(context, StatusCodes.Status400BadRequest, "malformed pod object: " + ex.Message, started);
+                return;
+            }
+
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, AdmissionAnswer.WriterOptions))
+            {
+                answer.WriteTo(writer);
+            }
+
+            metrics.Review(answer.Outcome, time.GetElapsedTime(started));
+            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Reads the whole body into a pooled array; length -1 when it passes <paramref name="max"/>.</summary>
+    internal static async Task<(byte[]? Buffer, int Length)> ReadBodyAsync(PipeReader reader, long max, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken);
+            var buffer = result.Buffer;
+            if (buffer.Length > max)
+            {
+                reader.AdvanceTo(buffer.End);
+                return (null, -1);
+            }
+
+            if (result.IsCompleted || result.IsCanceled)
+            {
+                var length = (int)buffer.Length;
+                var array = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+                buffer.CopyTo(array);
+                reader.AdvanceTo(buffer.End);
+                return (array, length);
+            }
+
+            // Nothing consumed, everything examined: wake up only when more bytes arrive.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private async Task RejectAsync(HttpContext context, int status, string message, long started)
+    {
+        Log.BadReview(logger, message);
+        metrics.Review(ReviewOutcome.BadRequest, time.GetElapsedTime(started));
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+}

@@ -1,0 +1,196 @@
+using k8s;
+using k8s.Autorest;
+using k8s.Models;
+using Microsoft.Extensions.Options;
+using SchedExt.Topology.Requests;
+using SchedExt.Webhook.Diagnostics;
+using SchedExt.Webhook.Hosting;
+using SchedExt.Webhook.Policy;
+
+namespace SchedExt.Webhook.Feasibility;
+
+/// <summary>Feeds <see cref="ClusterView"/>: from the snapshot file when one is configured, else by list+watch of Nodes and Namespaces.</summary>
+/// <remarks>
+/// A watch that ends (timeout, 410 Gone after compaction, network) is followed by a fresh list: the view is rebuilt from
+/// the list, so no event is ever lost. Node heartbeats change nothing the webhook reads and do not republish.
+/// </remarks>
+internal sealed class ClusterSource(
+    IServiceProvider services,
+    SnapshotFileSource snapshot,
+    ClusterView cluster,
+    PolicyStore policies,
+    ClusterAccess access,
+    IOptions<WebhookOptions> options,
+    TimeProvider time,
+    ILogger<ClusterSource> logger) : BackgroundService
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<string, NodeFacts> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _namespaces = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private bool _nodesListed;
+
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // The snapshot file is read before the host finishes starting, so the first review already sees it.
+        // (Since .NET 10 ExecuteAsync runs wholly in the background.)
+        if (snapshot.Enabled)
+        {
+            snapshot.Reload();
+            return Task.CompletedTask;
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+
+        if (!options.Value.WatchCluster || !access.Available)
+        {
+            Log.NoClusterSource(logger);
+            return;
+        }
+
+        var client = services.GetRequiredService<IKubernetes>();
+        await Task.WhenAll(
+            RunAsync("nodes", ct => WatchNodesAsync(client, ct), stoppingToken),
+            RunAsync("namespaces", ct => WatchNamespacesAsync(client, ct), stoppingToken));
+    }
+
+    private async Task RunAsync(string resource, Func<CancellationToken, Task> watch, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await watch(stoppingToken);
+                delay = TimeSpan.FromSeconds(1);
+                Log.WatchRestart(logger, resource, "watch closed");
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException or System.Text.Json.JsonException)
+            {
+                Log.ListFailed(logger, resource, ex.Message, delay);
+                await Task.Delay(delay, time, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
+            }
+        }
+    }
+
+    private async Task WatchNodesAsync(IKubernetes client, CancellationToken ct)
+    {
+        var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
+        var list = await client.CoreV1.ListNodeAsync(cancellationToken: ct);
+        lock (_lock)
+        {
+            _nodes.Clear();
+            foreach (var node in list.Items)
+            {
+                var facts = NodeFactsReader.FromNode(node, resource);
+                _nodes[facts.Name] = facts;
+            }
+
+            _nodesListed = true;
+            PublishLocked();
+        }
+
+        var events = client.CoreV1.WatchListNodeAsync(
+            allowWatchBookmarks: true, resourceVersion: list.Metadata?.ResourceVersion, timeoutSeconds: 600, cancellationToken: ct);
+        await foreach (var (type, node) in events)
+        {
+            if (type == WatchEventType.Error || node?.Metadata?.Name is null)
+            {
+                // An Error event carries a Status (410 Gone after compaction): re-list.
+                if (type == WatchEventType.Error)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            lock (_lock)
+            {
+                var changed = type switch
+                {
+                    WatchEventType.Deleted => _nodes.Remove(node.Metadata.Name),
+                    WatchEventType.Added or WatchEventType.Modified => Upsert(NodeFactsReader.FromNode(node, resource)),
+                    _ => false,
+                };
+                if (changed)
+                {
+                    PublishLocked();
+                }
+            }
+        }
+    }
+
+    private async Task WatchNamespacesAsync(IKubernetes client, CancellationToken ct)
+    {
+        var list = await client.CoreV1.ListNamespaceAsync(cancellationToken: ct);
+        lock (_lock)
+        {
+            _namespaces.Clear();
+            foreach (var ns in list.Items)
+            {
+                _namespaces[ns.Metadata.Name] = NodeFactsReader.LabelsOf(ns);
+            }
+
+            PublishLocked();
+        }
+
+        var events = client.CoreV1.WatchListNamespaceAsync(
+            allowWatchBookmarks: true, resourceVersion: list.Metadata?.ResourceVersion, timeoutSeconds: 600, cancellationToken: ct);
+        await foreach (var (type, ns) in events)
+        {
+            if (type == WatchEventType.Error)
+            {
+                return;
+            }
+
+            if (ns?.Metadata?.Name is not { } name || type == WatchEventType.Bookmark)
+            {
+                continue;
+            }
+
+            lock (_lock)
+            {
+                if (type == WatchEventType.Deleted)
+                {
+                    _namespaces.Remove(name);
+                }
+                else
+                {
+                    _namespaces[name] = NodeFactsReader.LabelsOf(ns);
+                }
+
+                PublishLocked();
+            }
+        }
+    }
+
+    private bool Upsert(NodeFacts facts)
+    {
+        if (_nodes.TryGetValue(facts.Name, out var current) && current == facts)
+        {
+            return false;
+        }
+
+        _nodes[facts.Name] = facts;
+        return true;
+    }
+
+    private void PublishLocked()
+    {
+        // Readiness waits for the node list; namespace labels may follow a moment later.
+        if (_nodesListed)
+        {
+            cluster.Publish([.. _nodes.Values], new Dictionary<string, IReadOnlyDictionary<string, string>>(_namespaces, StringComparer.Ordinal), "api");
+        }
+    }
+}

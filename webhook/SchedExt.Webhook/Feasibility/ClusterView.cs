@@ -1,0 +1,78 @@
+using Microsoft.Extensions.Options;
+using SchedExt.Topology.Annotation;
+using SchedExt.Topology.Model;
+using SchedExt.Topology.Shapes;
+using SchedExt.Webhook.Diagnostics;
+using SchedExt.Webhook.Hosting;
+
+namespace SchedExt.Webhook.Feasibility;
+
+/// <summary>Holds the current <see cref="ClusterSnapshot"/>; sources (snapshot file, API watch) publish, admission reads.</summary>
+internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAccess access, ShapeCatalog catalog, ILogger<ClusterView> logger, WebhookMetrics metrics)
+{
+    private volatile ClusterSnapshot _current = ClusterSnapshot.Unknown;
+
+    public ClusterSnapshot Current => _current;
+
+    /// <summary>True when no source is configured (nothing to wait for) or the first one has been read.</summary>
+    public bool IsReady => !RequiresSync || _current.IsKnown;
+
+    /// <summary>True when a snapshot file or a reachable API is configured: readiness then waits for its first publish.</summary>
+    public bool RequiresSync { get; } =
+        !string.IsNullOrWhiteSpace(options.Value.SnapshotFile) || (options.Value.WatchCluster && access.Available);
+
+    /// <summary>Builds a snapshot from node facts and namespace labels and makes it current.</summary>
+    public ClusterSnapshot Publish(IEnumerable<NodeFacts> nodes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, string source)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        var groups = new Dictionary<(string Topology, int Gpus, Topology.Requests.MachineKind Machine, string Product), (NodeShape Shape, int Nodes, string Example)>();
+        foreach (var node in nodes)
+        {
+            if (node.AllocatableGpus <= 0 && node.TopologyAnnotation is null)
+            {
+                continue;
+            }
+
+            // Nodes with the same annotation text, GPU count, machine kind and product label are one shape: parse once.
+            var key = (node.TopologyAnnotation ?? string.Empty, node.AllocatableGpus, node.Machine, node.Product ?? string.Empty);
+            if (groups.TryGetValue(key, out var g))
+            {
+                groups[key] = (g.Shape, g.Nodes + 1, g.Example);
+                continue;
+            }
+
+            groups[key] = (catalog.GetOrAdd(TopologyOf(node)), 1, node.Name);
+        }
+
+        var shapes = groups
+            .Select(kv => new NodeShapeGroup(kv.Value.Shape, kv.Key.Machine, kv.Value.Nodes, kv.Value.Example))
+            .Where(s => s.Shape.GpuCount > 0)
+            .OrderByDescending(s => s.Shape.GpuCount)
+            .ThenBy(s => s.ExampleNode, StringComparer.Ordinal)
+            .ToArray();
+        var snapshot = new ClusterSnapshot(shapes, namespaceLabels, known: true, source);
+        _current = snapshot;
+        metrics.NodeShapes(shapes.Length, snapshot.NodeCount);
+        Log.ShapesUpdated(logger, source, shapes.Length, snapshot.NodeCount, namespaceLabels.Count);
+        return snapshot;
+    }
+
+    private NodeTopology TopologyOf(NodeFacts node)
+    {
+        var gpus = Math.Clamp(node.AllocatableGpus, 0, NodeTopology.MaxGpus);
+        if (node.TopologyAnnotation is null)
+        {
+            return NodeTopology.Unknown(gpus, node.Product);
+        }
+
+        try
+        {
+            return TopologyAnnotation.Parse(node.TopologyAnnotation);
+        }
+        catch (Exception ex) when (ex is TopologyFormatException or FormatException or ArgumentException)
+        {
+            Log.BadTopology(logger, node.Name, ex.Message);
+            return NodeTopology.Unknown(gpus, node.Product);
+        }
+    }
+}

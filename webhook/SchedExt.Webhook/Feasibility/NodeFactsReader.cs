@@ -1,0 +1,34 @@
+using k8s.Models;
+using SchedExt.Topology.Requests;
+
+namespace SchedExt.Webhook.Feasibility;
+
+/// <summary>Extracts <see cref="NodeFacts"/> and namespace labels from KubernetesClient model objects (watch events and snapshot files).</summary>
+internal static class NodeFactsReader
+{
+    public static NodeFacts FromNode(V1Node node, string resourceName)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        var gpus = 0;
+        if (node.Status?.Allocatable is { } allocatable && allocatable.TryGetValue(resourceName, out var quantity) && quantity is not null)
+        {
+            gpus = (int)Math.Clamp(quantity.ToInt64(), 0, int.MaxValue);
+        }
+
+        string? topology = null;
+        node.Metadata?.Annotations?.TryGetValue(SchedExtKeys.Topology, out topology);
+        var machine = MachineKind.Unknown;
+        if (node.Metadata?.Labels is { } labels && labels.TryGetValue(SchedExtKeys.Machine, out var label)
+            && !SchedExtKeys.TryParseMachineKind(label, out machine))
+        {
+            machine = MachineKind.Unknown;
+        }
+
+        string? product = null;
+        node.Metadata?.Labels?.TryGetValue(SchedExtKeys.GpuProductLabel, out product);
+        return new NodeFacts(node.Metadata?.Name ?? string.Empty, string.IsNullOrWhiteSpace(topology) ? null : topology, gpus, machine, product);
+    }
+
+    public static IReadOnlyDictionary<string, string> LabelsOf(V1Namespace ns) =>
+        ns?.Metadata?.Labels is { } labels ? new Dictionary<string, string>(labels, StringComparer.Ordinal) : new Dictionary<string, string>();
+}

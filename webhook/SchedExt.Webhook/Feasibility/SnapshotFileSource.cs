@@ -1,0 +1,128 @@
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.Options;
+using SchedExt.Topology.Requests;
+using SchedExt.Webhook.Diagnostics;
+using SchedExt.Webhook.Hosting;
+using SchedExt.Webhook.Policy;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SchedExt.Webhook.Feasibility;
+
+/// <summary>Node shapes and namespace labels from a cluster snapshot file (shared format with the extender): a <c>kind: List</c> or a multi-document YAML/JSON stream.</summary>
+/// <remarks>Nodes and Namespaces are read; Pods and any other kind are skipped. A bad file keeps the previous view.</remarks>
+internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, ClusterView cluster, PolicyStore policies, ILogger<SnapshotFileSource> logger)
+{
+    private readonly string? _path = string.IsNullOrWhiteSpace(options.Value.SnapshotFile) ? null : options.Value.SnapshotFile;
+    private readonly Lock _lock = new();
+    private byte[]? _last;
+    private string? _lastError;
+
+    public bool Enabled => _path is not null;
+
+    /// <summary>Reads the file when it changed and publishes its shapes. Returns true when a new view was published.</summary>
+    public bool Reload()
+    {
+        if (_path is null)
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            try
+            {
+                var bytes = File.ReadAllBytes(_path);
+                if (_last is not null && bytes.AsSpan().SequenceEqual(_last))
+                {
+                    return false;
+                }
+
+                _last = bytes;
+                _lastError = null;
+                var (nodes, namespaces) = Parse(System.Text.Encoding.UTF8.GetString(bytes));
+                var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
+                cluster.Publish(
+                    nodes.Select(n => NodeFactsReader.FromNode(n, resource)),
+                    namespaces.Where(n => n.Metadata?.Name is not null).ToDictionary(n => n.Metadata.Name, NodeFactsReader.LabelsOf, StringComparer.Ordinal),
+                    "snapshot " + _path);
+                return true;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or YamlException or FormatException or InvalidOperationException or ArgumentException)
+            {
+                // A missing or broken file is reported once, not on every check.
+                if (ex.Message != _lastError)
+                {
+                    _lastError = ex.Message;
+                    Log.SnapshotRejected(logger, _path, ex.Message);
+                }
+
+                return false;
+            }
+        }
+    }
+
+    /// <summary>Splits the document(s) into Node and Namespace objects, unwrapping <c>kind: List</c>.</summary>
+    internal static (List<V1Node> Nodes, List<V1Namespace> Namespaces) Parse(string text)
+    {
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        var nodes = new List<V1Node>();
+        var namespaces = new List<V1Namespace>();
+        foreach (var document in stream.Documents)
+        {
+            if (document.RootNode is not YamlMappingNode root)
+            {
+                continue;
+            }
+
+            if (KindOf(root) == "List")
+            {
+                if (root.Children.TryGetValue(new YamlScalarNode("items"), out var items) && items is YamlSequenceNode sequence)
+                {
+                    foreach (var item in sequence.Children.OfType<YamlMappingNode>())
+                    {
+                        Add(item, nodes, namespaces);
+                    }
+                }
+
+                continue;
+            }
+
+            Add(root, nodes, namespaces);
+        }
+
+        return (nodes, namespaces);
+    }
+
+    private static void Add(YamlMappingNode item, List<V1Node> nodes, List<V1Namespace> namespaces)
+    {
+        var kind = KindOf(item);
+        if (kind is not ("Node" or "Namespace"))
+        {
+            return;
+        }
+
+        // Hand one object at a time to KubernetesClient's own YAML reader, so its model conventions apply.
+        using var writer = new StringWriter();
+        new YamlStream(new YamlDocument(item)).Save(writer, assignAnchors: false);
+        foreach (var obj in KubernetesYaml.LoadAllFromString(writer.ToString()))
+        {
+            switch (obj)
+            {
+                case V1Node node:
+                    nodes.Add(node);
+                    break;
+                case V1Namespace ns:
+                    namespaces.Add(ns);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private static string? KindOf(YamlMappingNode node) =>
+        node.Children.TryGetValue(new YamlScalarNode("kind"), out var kind) && kind is YamlScalarNode scalar ? scalar.Value : null;
+}

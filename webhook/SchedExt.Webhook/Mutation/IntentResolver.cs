@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Text.Json;
+using SchedExt.Topology.Model;
+using SchedExt.Topology.Requests;
+using SchedExt.Webhook.Policy;
+
+namespace SchedExt.Webhook.Mutation;
+
+/// <summary>Merges the policy's namespace default and profile with the pod's own <c>schedext.io/*</c> values.</summary>
+/// <remarks>
+/// Precedence, highest first: an enforced namespace default, an enforced profile, the pod's explicit value, the profile,
+/// the namespace default. A field is "enforced" when its name is in the source's <c>enforce</c> list or the top-level one.
+/// </remarks>
+internal static class IntentResolver
+{
+    public static ResolvedIntent Resolve(WebhookPolicy policy, string ns, IReadOnlyDictionary<string, string>? nsLabels, PodDocument pod, string podName, List<AdmissionProblem> problems)
+    {
+        var nsRule = policy.NamespaceDefaultFor(ns, nsLabels);
+        var intent = new ResolvedIntent
+        {
+            Namespace = ns,
+            PodName = podName,
+            NamespaceLabels = nsLabels,
+            PodLabels = pod.Labels,
+            PodAnnotations = pod.Annotations,
+        };
+
+        IntentRule? profile = null;
+        var profileName = pod.Annotations.GetValueOrDefault(SchedExtKeys.Profile) ?? nsRule?.Profile;
+        if (!string.IsNullOrWhiteSpace(profileName))
+        {
+            profileName = profileName.Trim();
+            if (policy.Profiles.TryGetValue(profileName, out profile))
+            {
+                intent.Profile = profileName;
+            }
+            else
+            {
+                var known = policy.Profiles.Count == 0 ? "none" : string.Join(", ", policy.Profiles.Keys.Order(StringComparer.Ordinal));
+                problems.Add(new(AdmissionProblem.UnknownProfile, $"{SchedExtKeys.Profile}: profile '{profileName}' does not exist (known: {known})"));
+            }
+        }
+
+        var sources = new Sources(nsRule?.Intent, profile, policy.Enforce);
+        ResolveGpus(policy, pod, sources, intent, problems);
+        intent.Interconnect = Resolve(pod, SchedExtKeys.Interconnect, EnforcedFields.Interconnect, sources, r => r.Interconnect is { } v ? SchedExtKeys.Format(v) : null,
+            v => SchedExtKeys.TryParseInterconnect(v, out _), "nvlink, pcie-switch, numa, any", problems);
+        intent.Rdma = Resolve(pod, SchedExtKeys.Rdma, EnforcedFields.Rdma, sources, r => r.Rdma is { } v ? SchedExtKeys.Format(v) : null,
+            v => SchedExtKeys.TryParseNicNeed(v, out _), "required, preferred, none", problems);
+        intent.Machine = Resolve(pod, SchedExtKeys.Machine, EnforcedFields.Machine, sources, r => r.Machine is { } v ? SchedExtKeys.Format(v) : null,
+            v => SchedExtKeys.TryParseMachinePolicy(v, out _), "bare-metal, vm, any, preferred-bare-metal, preferred-vm", problems);
+        intent.GpuProduct = Resolve(pod, SchedExtKeys.GpuProduct, EnforcedFields.GpuProduct, sources, r => r.GpuProduct,
+            v => v.Trim().Length > 0, "a non-empty glob such as *H100*", problems);
+        intent.GpuMemory = Resolve(pod, SchedExtKeys.GpuMemory, EnforcedFields.GpuMemory, sources, r => r.GpuMemory,
+            v => SchedExtKeys.TryParseMemoryMiB(v, out _), "a quantity such as 80Gi or 40960Mi", problems);
+
+        // Rendered last: a placement-group template may refer to the other resolved values.
+        intent.PlacementGroup = Resolve(pod, SchedExtKeys.PlacementGroup, EnforcedFields.PlacementGroup, sources,
+            r => r.PlacementGroup?.Render(intent) is { Length: > 0 } g ? g : null, v => v.Trim().Length > 0, "a non-empty name", problems);
+        return intent;
+    }
+
+    private static void ResolveGpus(WebhookPolicy policy, PodDocument pod, Sources sources, ResolvedIntent intent, List<AdmissionProblem> problems)
+    {
+        // The pod's explicit count: a container's limit of the GPU resource wins over the schedext.io/gpus annotation.
+        int? explicitCount = null;
+        if (policy.DeviceMode == DeviceRequestMode.ExtendedResource && FindLimit(pod, policy.ResourceName) is { } limit)
+        {
+            if (PodDocument.TryQuantity(limit, out var n) && n is >= 1 and <= NodeTopology.MaxGpus)
+            {
+                explicitCount = n;
+            }
+            else
+            {
+                problems.Add(new(AdmissionProblem.InvalidGpuCount, $"resources.limits[\"{policy.ResourceName}\"]: '{limit}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
+            }
+        }
+
+        if (explicitCount is null && pod.Annotations.TryGetValue(SchedExtKeys.Gpus, out var raw))
+        {
+            if (int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= NodeTopology.MaxGpus)
+            {
+                explicitCount = n;
+            }
+            else
+            {
+                problems.Add(new(AdmissionProblem.InvalidGpuCount, $"{SchedExtKeys.Gpus}: '{raw}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
+            }
+        }
+
+        if (sources.Enforced(EnforcedFields.Gpus, r => r.Gpus) is { } enforced)
+        {
+            intent.Gpus = enforced;
+            intent.GpusEnforced = explicitCount is not null && explicitCount != enforced;
+        }
+        else
+        {
+            intent.Gpus = explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
+        }
+
+        // An unknown profile or a bad count already explains the missing count.
+        if (intent.Gpus is null && !problems.Exists(p => p.Reason is AdmissionProblem.InvalidGpuCount or AdmissionProblem.UnknownProfile))
+        {
+            problems.Add(new(AdmissionProblem.MissingGpuCount, $"no GPU count: set {SchedExtKeys.Gpus}, a {policy.ResourceName} limit, or {SchedExtKeys.Profile}"));
+        }
+    }
+
+    private static JsonElement? FindLimit(PodDocument pod, string resource)
+    {
+        for (var i = 0; i < pod.ContainerCount; i++)
+        {
+            if (PodDocument.Child(PodDocument.Child(pod.Container(i), "resources"), "limits") is { ValueKind: JsonValueKind.Object } limits
+                && limits.TryGetProperty(resource, out var value))
+            {
+                return value;
+            }
+        }
+
+        return null;
+    }
+
+    private static ResolvedValue Resolve(
+        PodDocument pod,
+        string key,
+        EnforcedFields field,
+        Sources sources,
+        Func<IntentRule, string?> valueOf,
+        Func<string, bool> isValid,
+        string expected,
+        List<AdmissionProblem> problems)
+    {
+        if (sources.Enforced(field, valueOf) is { } enforced)
+        {
+            return new ResolvedValue(enforced, FromPod: false);
+        }
+
+        if (pod.Annotations.TryGetValue(key, out var podValue))
+        {
+            if (isValid(podValue))
+            {
+                return new ResolvedValue(podValue, FromPod: true);
+            }
+
+            // Left as the user wrote it: the webhook never rewrites a value it cannot understand.
+            problems.Add(new(AdmissionProblem.InvalidAnnotation, $"{key}: '{podValue}' is not one of {expected}"));
+            return ResolvedValue.None;
+        }
+
+        var value = (sources.Profile is null ? null : valueOf(sources.Profile)) ?? (sources.Namespace is null ? null : valueOf(sources.Namespace));
+        return value is null ? ResolvedValue.None : new ResolvedValue(value, FromPod: false);
+    }
+
+    private readonly record struct Sources(IntentRule? Namespace, IntentRule? Profile, EnforcedFields Global)
+    {
+        public T? Enforced<T>(EnforcedFields field, Func<IntentRule, T?> valueOf)
+        {
+            if (Namespace is not null && ((Namespace.Enforce | Global) & field) != 0 && valueOf(Namespace) is { } n)
+            {
+                return n;
+            }
+
+            return Profile is not null && ((Profile.Enforce | Global) & field) != 0 && valueOf(Profile) is { } p ? p : default;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Microsoft.Extensions.Options;
+using SchedExt.Webhook.Diagnostics;
+using SchedExt.Webhook.Hosting;
+
+namespace SchedExt.Webhook.Policy;
+
+/// <summary>Holds the policy in force. Loads the file at start and whenever its content changes; a bad new file is logged and the last good policy stays.</summary>
+internal sealed class PolicyStore
+{
+    private readonly string _path;
+    private readonly ILogger<PolicyStore> _logger;
+    private readonly WebhookMetrics _metrics;
+    private readonly Lock _reloadLock = new();
+    private volatile WebhookPolicy? _current;
+    private byte[]? _lastContent;
+
+    public PolicyStore(IOptions<WebhookOptions> options, ILogger<PolicyStore> logger, WebhookMetrics metrics)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _path = options.Value.PolicyFile;
+        _logger = logger;
+        _metrics = metrics;
+        Reload();
+    }
+
+    /// <summary>The policy in force, or null when no good policy was ever loaded (then every pod is allowed untouched).</summary>
+    public WebhookPolicy? Current => _current;
+
+    /// <summary>Re-reads the file if its bytes changed. Returns the outcome; the policy in force changes only on <see cref="ReloadOutcome.Loaded"/>.</summary>
+    public ReloadOutcome Reload()
+    {
+        lock (_reloadLock)
+        {
+            byte[] content;
+            try
+            {
+                content = File.ReadAllBytes(_path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                if (_lastContent is not null || _current is null)
+                {
+                    Log.PolicyUnreadable(_logger, _path, ex.Message);
+                    _metrics.PolicyReload(ok: false);
+                }
+
+                // Remember "missing" so a missing file is reported once, not on every check.
+                _lastContent = [];
+                return ReloadOutcome.Rejected;
+            }
+
+            if (_lastContent is not null && content.AsSpan().SequenceEqual(_lastContent))
+            {
+                return ReloadOutcome.Unchanged;
+            }
+
+            _lastContent = content;
+            try
+            {
+                var policy = PolicyCompiler.Compile(System.Text.Encoding.UTF8.GetString(content));
+                _current = policy;
+                Log.PolicyLoaded(_logger, _path, policy.Version, policy.Mode, policy.Profiles.Count);
+                _metrics.PolicyReload(ok: true);
+                return ReloadOutcome.Loaded;
+            }
+            catch (PolicyException ex)
+            {
+                Log.PolicyRejected(_logger, _path, ex.Message, _current?.Version ?? "none");
+                _metrics.PolicyReload(ok: false);
+                return ReloadOutcome.Rejected;
+            }
+        }
+    }
+}
+
+/// <summary>What a policy reload did.</summary>
+internal enum ReloadOutcome
+{
+    Unchanged,
+    Loaded,
+    Rejected,
+}
