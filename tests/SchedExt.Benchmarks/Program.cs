@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace SchedExt.Benchmarks;
@@ -5,5 +6,11 @@ namespace SchedExt.Benchmarks;
 /// <summary>Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c>.</summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        // The machine is shared (2 cores, parallel builds): BenchmarkDotNet's default 2-minute limit for building the
+        // generated project is not enough under load, and a timed-out build silently reports NA.
+        var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(20));
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+    }
 }
