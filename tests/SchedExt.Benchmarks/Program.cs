@@ -3,11 +3,24 @@ using BenchmarkDotNet.Running;
 
 namespace SchedExt.Benchmarks;
 
-/// <summary>Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c>.</summary>
+/// <summary>
+/// Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c> runs BenchmarkDotNet;
+/// <c>-- server-alloc</c> measures the HTTP servers' own allocations per request (see <see cref="ServerAllocations"/>).
+/// </summary>
 public static class Program
 {
-    public static void Main(string[] args)
+    public static async Task Main(string[] args)
     {
+        switch (args)
+        {
+            case ["server-alloc"]:
+                await ServerAllocations.RunAsync();
+                return;
+            case ["serve"]:
+                await ServerAllocations.ServeAsync();
+                return;
+        }
+
         // The machine is shared (2 cores, parallel builds): BenchmarkDotNet's default 2-minute limit for building the
         // generated project is not enough under load, and a timed-out build silently reports NA.
         var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(20));
