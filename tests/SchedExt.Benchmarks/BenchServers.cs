@@ -39,6 +39,9 @@ internal sealed class BenchServers : IAsyncDisposable
 
     public Uri AuxUri { get; }
 
+    /// <summary>The extender's services (for the allocation profile).</summary>
+    public IServiceProvider ExtenderServices => _extender.Services;
+
     public static async Task<BenchServers> StartAsync()
     {
         var snapshot = ExtenderWorkload.SnapshotFile();

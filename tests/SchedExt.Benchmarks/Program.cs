@@ -5,7 +5,8 @@ namespace SchedExt.Benchmarks;
 
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c> runs BenchmarkDotNet;
-/// <c>-- server-alloc</c> measures the HTTP servers' own allocations per request (see <see cref="ServerAllocations"/>).
+/// <c>-- server-alloc</c> measures the HTTP servers' own allocations per request (see <see cref="ServerAllocations"/>);
+/// <c>-- alloc-profile</c> splits the extender's per-request allocations by step (see <see cref="AllocationProfile"/>).
 /// </summary>
 public static class Program
 {
@@ -15,6 +16,9 @@ public static class Program
         {
             case ["server-alloc"]:
                 await ServerAllocations.RunAsync();
+                return;
+            case ["alloc-profile"]:
+                await AllocationProfile.RunAsync();
                 return;
             case ["serve"]:
                 await ServerAllocations.ServeAsync();
