@@ -30,7 +30,7 @@ internal sealed partial class ExtenderVerbs(
     ILogger<ExtenderVerbs> log,
     PendingPods? pending = null)
 {
-    private byte[] _gpuResource = Encoding.UTF8.GetBytes(options.CurrentValue.GpuResourceName);
+    private ResourceName _gpuResource = new(options.CurrentValue.GpuResourceName, Encoding.UTF8.GetBytes(options.CurrentValue.GpuResourceName));
 
     public Task FilterAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbFilter, (s, _) =>
     {
@@ -119,13 +119,16 @@ internal sealed partial class ExtenderVerbs(
     {
         get
         {
+            // PERF: re-encoded only when the option changes.
             var current = options.CurrentValue.GpuResourceName;
-            if (!_gpuResource.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(current)))
+            var cached = _gpuResource;
+            if (!string.Equals(cached.Name, current, StringComparison.Ordinal))
             {
-                _gpuResource = Encoding.UTF8.GetBytes(current);
+                cached = new ResourceName(current, Encoding.UTF8.GetBytes(current));
+                _gpuResource = cached;
             }
 
-            return _gpuResource;
+            return cached.Utf8;
         }
     }
 
@@ -176,20 +179,20 @@ internal sealed partial class ExtenderVerbs(
 
                 if (v.Outcome == Outcome.NoGpus)
                 {
-                    w.WriteString(NameOf(s, i), $"node has no {options.CurrentValue.GpuResourceName} allocatable");
+                    WriteNameProperty(s, i, $"node has no {options.CurrentValue.GpuResourceName} allocatable");
                     continue;
                 }
 
                 if (v.Outcome == Outcome.Unknown)
                 {
                     metrics.UnknownNodes.Inc();
-                    w.WriteString(NameOf(s, i), $"node is not known to SchedExt: no {options.CurrentValue.GpuResourceName} allocatable, or not synced yet");
+                    WriteNameProperty(s, i, $"node is not known to SchedExt: no {options.CurrentValue.GpuResourceName} allocatable, or not synced yet");
                     continue;
                 }
 
                 metrics.Filtered(v.Verdict.Reason);
                 _ = v.Verdict.TryFormatReason(reason, out var written);
-                w.WriteString(NameOf(s, i), reason[..written]);
+                WriteNameProperty(s, i, reason[..written]);
             }
 
             w.WriteEndObject();
@@ -217,7 +220,8 @@ internal sealed partial class ExtenderVerbs(
             }
 
             w.WriteStartObject();
-            w.WriteString("Host"u8, NameOf(s, i));
+            w.WritePropertyName("Host"u8);
+            WriteNameValue(s, i);
             w.WriteNumber("Score"u8, score);
             w.WriteEndObject();
         }
@@ -352,7 +356,39 @@ internal sealed partial class ExtenderVerbs(
         }
     }
 
-    private static ReadOnlySpan<char> NameOf(VerbScratch s, int i) => s.HasNodeNames ? s.NameChars(s.NodeNames[i]) : s.NodeItemNames[i];
+    /// <summary>Writes node <paramref name="i"/>'s name as a JSON string value; PERF: NodeNames are copied as the UTF-8 they arrived in.</summary>
+    private static void WriteNameValue(VerbScratch s, int i)
+    {
+        if (!s.HasNodeNames)
+        {
+            s.Writer.WriteStringValue(s.NodeItemNames[i]);
+        }
+        else if (s.NodeNames[i] is { Escaped: false } raw)
+        {
+            s.Writer.WriteStringValue(s.Slice(raw));
+        }
+        else
+        {
+            s.Writer.WriteStringValue(s.NameChars(s.NodeNames[i]));
+        }
+    }
+
+    /// <summary>Writes <c>"name": value</c> for node <paramref name="i"/> (a FailedNodes entry).</summary>
+    private static void WriteNameProperty(VerbScratch s, int i, ReadOnlySpan<char> value)
+    {
+        if (!s.HasNodeNames)
+        {
+            s.Writer.WriteString(s.NodeItemNames[i], value);
+        }
+        else if (s.NodeNames[i] is { Escaped: false } raw)
+        {
+            s.Writer.WriteString(s.Slice(raw), value);
+        }
+        else
+        {
+            s.Writer.WriteString(s.NameChars(s.NodeNames[i]), value);
+        }
+    }
 
     /// <summary>Writes <c>Nodes</c> and <c>NodeNames</c>: the passing nodes in the form they were sent, the other form null.</summary>
     private static void WriteNodesEcho(VerbScratch s, bool all, NodeOutcome[]? verdicts)
@@ -384,7 +420,7 @@ internal sealed partial class ExtenderVerbs(
         {
             if (all || verdicts![i].Outcome == Outcome.Fits)
             {
-                w.WriteStringValue(s.NameChars(s.NodeNames[i]));
+                WriteNameValue(s, i);
             }
         }
 
@@ -400,6 +436,9 @@ internal sealed partial class ExtenderVerbs(
         public static partial void Failed(ILogger logger, string verb, Exception exception);
     }
 }
+
+/// <summary>The GPU resource name and its UTF-8 bytes, swapped as one reference so concurrent requests never see a mix.</summary>
+internal sealed record ResourceName(string Name, byte[] Utf8);
 
 /// <summary>What filter concluded for one node.</summary>
 internal enum Outcome : byte

@@ -58,41 +58,115 @@ public readonly struct NodeVerdict
     /// <summary>Writes the one-line human reason for an infeasible verdict without allocating.</summary>
     public bool TryFormatReason(Span<char> destination, out int written)
     {
+        // PERF: numbers go through int.TryFormat, not an interpolated-string handler, whose generic AppendFormatted
+        // boxes value types in unoptimised (tier-0 / instrumented) code: filter formats one reason per failing node.
         var r = Request;
         var k = r.Count;
-        return Reason switch
+        var w = new ReasonWriter(destination);
+        switch (Reason)
         {
-            Infeasibility.None => destination.TryWrite($"fits", out written),
-            Infeasibility.TooFewGpus => destination.TryWrite($"needs {k} GPUs; node has {Have}", out written),
-            Infeasibility.NotEnoughFree => destination.TryWrite($"needs {k} free GPUs; {Have} free", out written),
-            Infeasibility.NoMatchingProduct when r.MinMemoryMiB > 0 && r.ProductGlob is not null =>
-                destination.TryWrite($"needs {k} free GPUs matching '{r.ProductGlob}' with at least {r.MinMemoryMiB} MiB; {Have} free", out written),
-            Infeasibility.NoMatchingProduct when r.ProductGlob is not null =>
-                destination.TryWrite($"needs {k} free GPUs matching '{r.ProductGlob}'; {Have} free", out written),
-            Infeasibility.NoMatchingProduct => destination.TryWrite($"needs {k} free GPUs with at least {r.MinMemoryMiB} MiB; {Have} free", out written),
-            Infeasibility.NotEnoughNearNic => destination.TryWrite($"needs {k} free GPUs each with an RDMA NIC at PIX/PXB distance; {Have} free", out written),
-            Infeasibility.LinkTooWeak when Have <= 1 => r.Interconnect switch
+            case Infeasibility.None:
+                w.Add("fits");
+                break;
+            case Infeasibility.TooFewGpus:
+                w.Add("needs ").Add(k).Add(" GPUs; node has ").Add(Have);
+                break;
+            case Infeasibility.NotEnoughFree:
+                w.Add("needs ").Add(k).Add(" free GPUs; ").Add(Have).Add(" free");
+                break;
+            case Infeasibility.NoMatchingProduct:
+                w.Add("needs ").Add(k).Add(" free GPUs");
+                if (r.ProductGlob is not null)
+                {
+                    w.Add(" matching '").Add(r.ProductGlob).Add("'");
+                }
+
+                if (r.MinMemoryMiB > 0)
+                {
+                    w.Add(" with at least ").Add(r.MinMemoryMiB).Add(" MiB");
+                }
+
+                w.Add("; ").Add(Have).Add(" free");
+                break;
+            case Infeasibility.NotEnoughNearNic:
+                w.Add("needs ").Add(k).Add(" free GPUs each with an RDMA NIC at PIX/PXB distance; ").Add(Have).Add(" free");
+                break;
+            case Infeasibility.LinkTooWeak:
+                w.Add("needs ").Add(k).Add(r.Interconnect switch
+                {
+                    Interconnect.NvLink => " NVLink-connected free GPUs; ",
+                    Interconnect.PcieSwitch => " free GPUs under shared PCIe switches (PXB or better); ",
+                    _ => " free GPUs on one NUMA node (NODE or better); ",
+                });
+                if (Have <= 1)
+                {
+                    w.Add(r.Interconnect == Interconnect.NvLink ? "no two free GPUs share NVLink" : "no two free GPUs share one");
+                }
+                else
+                {
+                    w.Add(r.Interconnect == Interconnect.NvLink ? "largest free NVLink group is " : "largest such free group is ").Add(Have);
+                }
+
+                break;
+            case Infeasibility.MachineKindMismatch:
+                w.Add(r.Machine == MachinePolicy.RequireBareMetal
+                    ? NodeMachine == MachineKind.Vm ? "bare metal required; node is a VM" : "bare metal required; node's machine kind is unknown"
+                    : NodeMachine == MachineKind.BareMetal ? "VM required; node is bare metal" : "VM required; node's machine kind is unknown");
+                break;
+            case Infeasibility.NoTopology:
+                w.Add("interconnect=").Add(SchedExtKeys.Format(r.Interconnect)).Add(" rdma=").Add(SchedExtKeys.Format(r.Nic))
+                    .Add(" needs the node's schedext.io/topology annotation; node has none");
+                break;
+            default:
+                w.Add("not placeable");
+                break;
+        }
+
+        return w.Done(out written);
+    }
+
+    /// <summary>Appends text and integers to a span; remembers overflow instead of throwing.</summary>
+    private ref struct ReasonWriter(Span<char> destination)
+    {
+        private readonly Span<char> _destination = destination;
+        private int _length;
+        private bool _overflow;
+
+        [System.Diagnostics.CodeAnalysis.UnscopedRef]
+        public ref ReasonWriter Add(ReadOnlySpan<char> text)
+        {
+            if (!_overflow && text.TryCopyTo(_destination[_length..]))
             {
-                Interconnect.NvLink => destination.TryWrite($"needs {k} NVLink-connected free GPUs; no two free GPUs share NVLink", out written),
-                Interconnect.PcieSwitch => destination.TryWrite($"needs {k} free GPUs under shared PCIe switches (PXB or better); no two free GPUs share one", out written),
-                _ => destination.TryWrite($"needs {k} free GPUs on one NUMA node (NODE or better); no two free GPUs share one", out written),
-            },
-            Infeasibility.LinkTooWeak => r.Interconnect switch
+                _length += text.Length;
+            }
+            else
             {
-                Interconnect.NvLink => destination.TryWrite($"needs {k} NVLink-connected free GPUs; largest free NVLink group is {Have}", out written),
-                Interconnect.PcieSwitch => destination.TryWrite($"needs {k} free GPUs under shared PCIe switches (PXB or better); largest such free group is {Have}", out written),
-                _ => destination.TryWrite($"needs {k} free GPUs on one NUMA node (NODE or better); largest such free group is {Have}", out written),
-            },
-            Infeasibility.MachineKindMismatch => r.Machine == MachinePolicy.RequireBareMetal
-                ? NodeMachine == MachineKind.Vm
-                    ? destination.TryWrite($"bare metal required; node is a VM", out written)
-                    : destination.TryWrite($"bare metal required; node's machine kind is unknown", out written)
-                : NodeMachine == MachineKind.BareMetal
-                    ? destination.TryWrite($"VM required; node is bare metal", out written)
-                    : destination.TryWrite($"VM required; node's machine kind is unknown", out written),
-            Infeasibility.NoTopology => destination.TryWrite($"interconnect={SchedExtKeys.Format(r.Interconnect)} rdma={SchedExtKeys.Format(r.Nic)} needs the node's schedext.io/topology annotation; node has none", out written),
-            _ => destination.TryWrite($"not placeable", out written),
-        };
+                _overflow = true;
+            }
+
+            return ref this;
+        }
+
+        [System.Diagnostics.CodeAnalysis.UnscopedRef]
+        public ref ReasonWriter Add(int value)
+        {
+            if (!_overflow && value.TryFormat(_destination[_length..], out var n, default, System.Globalization.CultureInfo.InvariantCulture))
+            {
+                _length += n;
+            }
+            else
+            {
+                _overflow = true;
+            }
+
+            return ref this;
+        }
+
+        public readonly bool Done(out int written)
+        {
+            written = _overflow ? 0 : _length;
+            return !_overflow;
+        }
     }
 
     /// <summary>The human reason as a string (allocates; for logs, events and tests).</summary>
