@@ -84,7 +84,7 @@ internal static class DemoCluster
     private static V1Node NodeOf(Rack rack, string name, Random random)
     {
         // Real nodes differ in their GPU UUIDs; the shape catalog must still find one shape per rack type.
-        var topology = TopologyCopy.WithGpus(rack.Topology, g => g with { Uuid = "GPU-" + NewGuid(random) });
+        var topology = rack.Topology.WithGpus(g => g with { Uuid = "GPU-" + NewGuid(random) });
         var product = topology.Gpus[0].Product ?? "GPU";
         var labels = new Dictionary<string, string>(StringComparer.Ordinal)
         {

@@ -168,7 +168,7 @@ internal sealed class NodeReader : INodeInfoReader
 
     /// <summary>Fills the product of GPUs the annotation left without one from GPU Feature Discovery's label.</summary>
     private static NodeTopology WithProduct(NodeTopology topology, string product) =>
-        topology.Gpus.All(g => g.Product is not null) ? topology : TopologyCopy.WithGpus(topology, g => g.Product is null ? g with { Product = product } : g);
+        topology.Gpus.All(g => g.Product is not null) ? topology : topology.WithGpus(g => g.Product is null ? g with { Product = product } : g);
 
     private MachineKind MachineOf(string name, IDictionary<string, string>? labels)
     {

@@ -216,6 +216,13 @@ public sealed class NodeTopology
         }
     }
 
+    /// <summary>The same wiring with every GPU record passed through <paramref name="change"/> (e.g. per-node UUIDs, a product from a label); validated again.</summary>
+    public NodeTopology WithGpus(Func<GpuDevice, GpuDevice> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        return this.With(gpus: [.. Gpus.Select(change)]);
+    }
+
     /// <summary>True when both describe the same hardware, UUIDs and names included.</summary>
     public bool StructurallyEquals(NodeTopology other)
     {

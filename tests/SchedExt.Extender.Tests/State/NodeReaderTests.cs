@@ -175,7 +175,7 @@ public class NodeReaderTests
     public void Read_NodesDifferingOnlyInUuids_ShareOneShape()
     {
         var kit = new SourceKit();
-        var other = TopologyCopy.WithGpus(ReferenceTopologies.HgxH200, g => g with { Uuid = $"GPU-other-{g.Index}" });
+        var other = ReferenceTopologies.HgxH200.WithGpus(g => g with { Uuid = $"GPU-other-{g.Index}" });
 
         var a = kit.NodeReader.Read(KubeObjects.Node("a", 8, H200));
         var b = kit.NodeReader.Read(KubeObjects.Node("b", 8, TopologyAnnotation.Serialize(other)));
