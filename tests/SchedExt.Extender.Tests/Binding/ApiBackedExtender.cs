@@ -35,6 +35,28 @@ public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = nu
         Assert.True(State.Current.Synced && State.Current.Nodes.Count == nodes, $"replica did not sync {nodes} nodes");
     }
 
+    /// <summary>A pending (unbound) pod asking for <paramref name="gpus"/> GPUs, as the API server would hold it before binding.</summary>
+    public static V1Pod PendingGpuPod(string ns, string name, int gpus)
+    {
+        var pod = KubeObjects.Pod(ns, name, null, null, "Pending");
+        pod.Spec.Containers[0].Resources = new V1ResourceRequirements
+        {
+            Limits = new Dictionary<string, ResourceQuantity> { [Topology.Requests.SchedExtKeys.GpuResource] = new(gpus.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+        };
+        return pod;
+    }
+
+    /// <summary>Posts kube-scheduler's bind call for <paramref name="pod"/> to <paramref name="node"/>; returns the HTTP status and body.</summary>
+    public static async Task<(int Status, string Body)> PostBindAsync(HttpClient client, V1Pod pod, string node)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(pod);
+        var json = $$"""{"PodName":"{{pod.Metadata.Name}}","PodNamespace":"{{pod.Metadata.NamespaceProperty}}","PodUID":"{{pod.Metadata.Uid}}","Node":"{{node}}"}""";
+        using var body = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync("/bind", body);
+        return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
     /// <summary>A GPU claim Lease as a replica writes it, for tests that plant claims.</summary>
     public static V1Lease Claim(string node, int gpu, string ns, string pod, string uid) => new()
     {

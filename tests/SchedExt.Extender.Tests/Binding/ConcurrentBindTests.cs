@@ -33,15 +33,14 @@ public sealed class ConcurrentBindTests : IAsyncLifetime
             _api.PutNode(KubeObjects.Node($"node-{i:D2}", 8, TopologyAnnotation.Serialize(topology)));
         }
 
-        var pods = new List<(string Name, string Uid, int Gpus, string Node)>();
+        var pods = new List<(V1Pod Pod, string Name, int Gpus, string Node)>();
         for (var i = 0; i < 1000; i++)
         {
             var gpus = (int)Math.Pow(2, random.Next(3));
-            var pod = KubeObjects.Pod(Ns, $"pod-{i:D4}", null, null, "Pending");
-            pod.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [SchedExtKeys.GpuResource] = new(gpus.ToString(System.Globalization.CultureInfo.InvariantCulture)) } };
+            var pod = ApiBackedExtender.PendingGpuPod(Ns, $"pod-{i:D4}", gpus);
             pod.Metadata.Annotations[SchedExtKeys.Interconnect] = gpus == 4 ? "nvlink" : "any";
             _api.PutPod(pod);
-            pods.Add((pod.Metadata.Name, pod.Metadata.Uid, gpus, $"node-{random.Next(60):D2}"));
+            pods.Add((pod, pod.Metadata.Name, gpus, $"node-{random.Next(60):D2}"));
         }
 
         await using var a = new ApiBackedExtender(_api);
@@ -51,13 +50,7 @@ public sealed class ConcurrentBindTests : IAsyncLifetime
         await a.WaitSyncedAsync(60);
         await b.WaitSyncedAsync(60);
 
-        var results = await Task.WhenAll(pods.Select(async (p, i) =>
-        {
-            var client = i % 2 == 0 ? clientA : clientB;
-            using var body = new StringContent($$"""{"PodName":"{{p.Name}}","PodNamespace":"{{Ns}}","PodUID":"{{p.Uid}}","Node":"{{p.Node}}"}""", System.Text.Encoding.UTF8, "application/json");
-            using var response = await client.PostAsync("/bind", body);
-            return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
-        }));
+        var results = await Task.WhenAll(pods.Select((p, i) => ApiBackedExtender.PostBindAsync(i % 2 == 0 ? clientA : clientB, p.Pod, p.Node)));
 
         Assert.All(results, r => Assert.Equal(200, r.Item1));
         var succeeded = results.Count(r => r.Item2 == """{"Error":""}""");

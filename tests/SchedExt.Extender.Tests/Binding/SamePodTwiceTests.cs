@@ -29,13 +29,12 @@ public sealed class SamePodTwiceTests : IAsyncLifetime
             _api.PutNode(KubeObjects.Node($"node-{i:D2}", 8, TopologyAnnotation.Serialize(ReferenceTopologies.HgxH200)));
         }
 
-        var pods = new List<(string Name, string Uid, string Node)>();
+        var pods = new List<(V1Pod Pod, string Node)>();
         for (var i = 0; i < 40; i++)
         {
-            var pod = KubeObjects.Pod(Ns, $"pod-{i:D4}", null, null, "Pending");
-            pod.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [SchedExtKeys.GpuResource] = new("2") } };
+            var pod = ApiBackedExtender.PendingGpuPod(Ns, $"pod-{i:D4}", 2);
             _api.PutPod(pod);
-            pods.Add((pod.Metadata.Name, pod.Metadata.Uid, $"node-{i:D2}"));
+            pods.Add((pod, $"node-{i:D2}"));
         }
 
         await using var a = new ApiBackedExtender(_api);
@@ -45,12 +44,8 @@ public sealed class SamePodTwiceTests : IAsyncLifetime
         await a.WaitSyncedAsync(40);
         await b.WaitSyncedAsync(40);
 
-        var results = await Task.WhenAll(pods.SelectMany(p => new[] { clientA, clientB }.Select(async client =>
-        {
-            using var body = new StringContent($$"""{"PodName":"{{p.Name}}","PodNamespace":"{{Ns}}","PodUID":"{{p.Uid}}","Node":"{{p.Node}}"}""", System.Text.Encoding.UTF8, "application/json");
-            using var response = await client.PostAsync("/bind", body);
-            return await response.Content.ReadAsStringAsync();
-        })));
+        var results = (await Task.WhenAll(pods.SelectMany(p => new[] { clientA, clientB }.Select(client => ApiBackedExtender.PostBindAsync(client, p.Pod, p.Node)))))
+            .Select(r => r.Body).ToList();
 
         // Every pod ends bound exactly once, with its two GPUs recorded and claimed by it.
         var bound = _api.Pods().Where(p => p.Spec.NodeName is not null).ToList();
