@@ -6,7 +6,8 @@ namespace SchedExt.Benchmarks;
 /// <summary>
 /// Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c> runs BenchmarkDotNet;
 /// <c>-- server-alloc</c> measures the HTTP servers' own allocations per request (see <see cref="ServerAllocations"/>);
-/// <c>-- alloc-profile</c> splits the extender's per-request allocations by step (see <see cref="AllocationProfile"/>).
+/// <c>-- alloc-profile</c> splits the extender's per-request allocations by step (see <see cref="AllocationProfile"/>);
+/// <c>-- verb-loop filter 5000 20</c> calls one verb in a loop for a while, for <c>perf record</c> (see <see cref="VerbLoop"/>).
 /// </summary>
 public static class Program
 {
@@ -22,6 +23,9 @@ public static class Program
                 return;
             case ["serve"]:
                 await ServerAllocations.ServeAsync();
+                return;
+            case ["verb-loop", var verb, var candidates, var seconds]:
+                await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
                 return;
         }
 

@@ -52,7 +52,7 @@ internal sealed class ExtenderMetrics
 
     public IHistogram Duration(string verb) => _duration.WithLabels(verb);
 
-    public void Filtered(Infeasibility reason) => _filteredByReason[(int)reason].Inc();
+    public void Filtered(Infeasibility reason, int nodes = 1) => _filteredByReason[(int)reason].Inc(nodes);
 
     public void Bind(string outcome) => _binds.WithLabels(outcome).Inc();
 

@@ -63,23 +63,22 @@ internal sealed class VerbScratch
 
     public bool HasNodes { get; set; }
 
-    /// <summary>A char buffer for transcoding node names.</summary>
-    public char[] Chars { get; private set; } = new char[512];
-
     public ArrayBufferWriter<byte> Output { get; } = new(64 * 1024);
 
-    private Verbs.NodeOutcome[] _verdicts = new Verbs.NodeOutcome[1024];
+    /// <summary>The passing nodes of filter (names or node objects), or prioritize's host priorities, built raw.</summary>
+    public JsonFragment Passing { get; } = new();
 
-    /// <summary>A reused array of at least <paramref name="count"/> node outcomes.</summary>
-    public Verbs.NodeOutcome[] Verdicts(int count)
-    {
-        if (_verdicts.Length < count)
-        {
-            _verdicts = new Verbs.NodeOutcome[Math.Max(count, _verdicts.Length * 2)];
-        }
+    /// <summary>Filter's <c>FailedNodes</c>, built raw.</summary>
+    public JsonFragment Failed { get; } = new();
 
-        return _verdicts;
-    }
+    /// <summary>Filter's <c>FailedAndUnresolvableNodes</c>, built raw.</summary>
+    public JsonFragment Unresolvable { get; } = new();
+
+    /// <summary>Filter's reason texts, formatted once per request.</summary>
+    public Verbs.ReasonTexts Reasons { get; } = new();
+
+    private byte[] _unescaped = new byte[256];
+    private byte[] _escaped = new byte[256];
 
     public System.Text.Json.Utf8JsonWriter Writer { get; }
 
@@ -101,27 +100,47 @@ internal sealed class VerbScratch
         BodyLength = needed;
     }
 
-    /// <summary>The name at <paramref name="slice"/> as chars in a reused buffer (unescaping if needed).</summary>
-    public ReadOnlySpan<char> NameChars(Utf8Slice slice)
+    /// <summary><paramref name="name"/> as escaped JSON string contents (UTF-8), in a reused buffer valid until the next call.</summary>
+    public ReadOnlySpan<byte> EscapeName(string name)
     {
-        var raw = Body.AsSpan(slice.Start, slice.Length);
-        if (Chars.Length < raw.Length)
+        // At most 3 UTF-8 bytes per char, and at most 6 escaped bytes (\uXXXX) per UTF-8 byte.
+        var utf8Length = System.Text.Encoding.UTF8.GetByteCount(name);
+        if (_unescaped.Length < utf8Length)
         {
-            Chars = new char[raw.Length * 2];
+            _unescaped = new byte[utf8Length * 2];
         }
 
-        if (!slice.Escaped)
+        if (_escaped.Length < utf8Length * 6)
         {
-            var n = System.Text.Encoding.UTF8.GetChars(raw, Chars);
-            return Chars.AsSpan(0, n);
+            _escaped = new byte[utf8Length * 6];
         }
 
-        var unescaped = System.Text.Json.JsonSerializer.Deserialize<string>(Body.AsSpan(slice.Start - 1, slice.Length + 2)) ?? string.Empty;
-        unescaped.CopyTo(Chars);
-        return Chars.AsSpan(0, unescaped.Length);
+        var utf8 = _unescaped.AsSpan(0, System.Text.Encoding.UTF8.GetBytes(name, _unescaped));
+        _ = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping.EncodeUtf8(utf8, _escaped, out _, out var written);
+        return _escaped.AsSpan(0, written);
     }
 
     public ReadOnlySpan<byte> Slice(Utf8Slice slice) => Body.AsSpan(slice.Start, slice.Length);
+
+    /// <summary>The name at <paramref name="slice"/> as UTF-8: the raw bytes, or (when the JSON escaped it) unescaped into a reused buffer.</summary>
+    public ReadOnlySpan<byte> NameUtf8(Utf8Slice slice)
+    {
+        if (!slice.Escaped)
+        {
+            return Body.AsSpan(slice.Start, slice.Length);
+        }
+
+        // Unescaping never lengthens a string; the slice plus its quotes is one JSON string token the reader accepted.
+        if (_unescaped.Length < slice.Length)
+        {
+            _unescaped = new byte[slice.Length * 2];
+        }
+
+        var reader = new System.Text.Json.Utf8JsonReader(Body.AsSpan(slice.Start - 1, slice.Length + 2));
+        _ = reader.Read();
+        var n = reader.CopyString(_unescaped);
+        return _unescaped.AsSpan(0, n);
+    }
 
     /// <summary>Clears per-request state; keeps buffers (trimming ones grown by an unusually large request).</summary>
     public bool Reset()
@@ -134,6 +153,10 @@ internal sealed class VerbScratch
         HasNodeNames = HasNodes = false;
         Output.ResetWrittenCount();
         Writer.Reset(Output);
+        Passing.Trim();
+        Failed.Trim();
+        Unresolvable.Trim();
+        Reasons.Clear();
         if (Body.Length > 4 * 1024 * 1024)
         {
             ArrayPool<byte>.Shared.Return(Body);

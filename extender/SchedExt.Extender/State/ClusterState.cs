@@ -15,6 +15,7 @@ internal sealed class ClusterState
     private readonly Dictionary<string, PodAllocation> _pods = new(StringComparer.Ordinal);
     private volatile ClusterSnapshot _current = ClusterSnapshot.Empty;
     private bool _dirty;
+    private bool _namesChanged = true;
     private bool _synced;
     private long _version;
     private long _lastContactTicks;
@@ -69,6 +70,7 @@ internal sealed class ClusterState
         ArgumentNullException.ThrowIfNull(node);
         lock (_gate)
         {
+            _namesChanged |= !_nodes.ContainsKey(node.Name);
             _nodes[node.Name] = node;
             _dirty = true;
         }
@@ -78,7 +80,9 @@ internal sealed class ClusterState
     {
         lock (_gate)
         {
-            _dirty |= _nodes.Remove(name);
+            var removed = _nodes.Remove(name);
+            _dirty |= removed;
+            _namesChanged |= removed;
         }
     }
 
@@ -113,6 +117,8 @@ internal sealed class ClusterState
                 {
                     _nodes[node.Name] = node;
                 }
+
+                _namesChanged = true;
             }
 
             if (pods is not null)
@@ -172,15 +178,23 @@ internal sealed class ClusterState
         }
 
         // Reuse NodeState objects whose inputs did not change: a pod event then costs one dictionary copy, not N objects.
+        // The UTF-8 name index is rebuilt only when a node name came or went.
         var previous = _current;
+        var index = !_namesChanged && previous.NameIndex is { } kept && kept.Count == _nodes.Count ? kept : NodeNameIndex.Build(_nodes.Keys);
+        _namesChanged = false;
         var nodes = new Dictionary<string, NodeState>(_nodes.Count, StringComparer.Ordinal);
-        foreach (var (name, info) in _nodes)
+        var dense = new NodeState[index.Count];
+        for (var i = 0; i < dense.Length; i++)
         {
+            var name = index.NameAt(i);
+            var info = _nodes[name];
             var mask = used.GetValueOrDefault(name) & info.Shape.AllGpus;
             var old = previous.FindNode(name);
-            nodes[name] = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask ? old : new NodeState(info, mask);
+            var node = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask ? old : new NodeState(info, mask);
+            nodes[name] = node;
+            dense[i] = node;
         }
 
-        return new ClusterSnapshot(++_version, _time.GetUtcNow(), _synced, nodes, new Dictionary<string, PodAllocation>(_pods, StringComparer.Ordinal), groups, used);
+        return new ClusterSnapshot(++_version, _time.GetUtcNow(), _synced, nodes, new Dictionary<string, PodAllocation>(_pods, StringComparer.Ordinal), groups, used, index, dense);
     }
 }

@@ -30,7 +30,7 @@ internal sealed partial class ExtenderVerbs(
     ILogger<ExtenderVerbs> log,
     PendingPods? pending = null)
 {
-    private ResourceName _gpuResource = new(options.CurrentValue.GpuResourceName, Encoding.UTF8.GetBytes(options.CurrentValue.GpuResourceName));
+    private ResourceName _gpuResource = new(options.CurrentValue.GpuResourceName);
 
     public Task FilterAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbFilter, (s, _) =>
     {
@@ -115,7 +115,9 @@ internal sealed partial class ExtenderVerbs(
         }
     }
 
-    private ReadOnlySpan<byte> GpuResource
+    private ReadOnlySpan<byte> GpuResource => Resource.Utf8;
+
+    private ResourceName Resource
     {
         get
         {
@@ -124,11 +126,11 @@ internal sealed partial class ExtenderVerbs(
             var cached = _gpuResource;
             if (!string.Equals(cached.Name, current, StringComparison.Ordinal))
             {
-                cached = new ResourceName(current, Encoding.UTF8.GetBytes(current));
+                cached = new ResourceName(current);
                 _gpuResource = cached;
             }
 
-            return cached.Utf8;
+            return cached;
         }
     }
 
@@ -139,10 +141,18 @@ internal sealed partial class ExtenderVerbs(
         var pod = s.Pod;
         pending?.Remember(pod);
         w.WriteStartObject();
+        var count = s.HasNodeNames ? s.NodeNames.Count : s.NodeItems.Count;
+        var passing = s.Passing;
+        passing.Begin((byte)'[');
         if (!ResolveRequest(s, out var compiled, out var group, out var error))
         {
             // Not a GPU pod (or an invalid one): every node passes, or the request's error is reported.
-            WriteNodesEcho(s, all: true, null);
+            for (var i = 0; i < count; i++)
+            {
+                AddPassing(s, i);
+            }
+
+            WriteNodes(s);
             w.WriteNull("FailedNodes");
             w.WriteNull("FailedAndUnresolvableNodes");
             w.WriteString("Error", error ?? string.Empty);
@@ -150,83 +160,84 @@ internal sealed partial class ExtenderVerbs(
             return;
         }
 
+        // PERF: one pass over the candidates writes all three lists; rejections are counted per reason and added to
+        // the metrics once per request.
         var snapshot = state.Current;
-        var count = s.HasNodeNames ? s.NodeNames.Count : s.NodeItems.Count;
-        var verdicts = s.Verdicts(count);
+        var placement = snapshot.Group(group);
+        var resource = Resource;
+        var failed = s.Failed;
+        var unresolvable = s.Unresolvable;
+        failed.Begin((byte)'{');
+        unresolvable.Begin((byte)'{');
+        Span<int> rejected = stackalloc int[256];
+        var unknown = 0;
         for (var i = 0; i < count; i++)
         {
-            verdicts[i] = Evaluate(s, i, compiled!, group, snapshot);
-        }
-
-        WriteNodesEcho(s, all: false, verdicts);
-        Span<char> reason = stackalloc char[512];
-        foreach (var unresolvable in (ReadOnlySpan<bool>)[false, true])
-        {
-            w.WriteStartObject(unresolvable ? "FailedAndUnresolvableNodes" : "FailedNodes");
-            for (var i = 0; i < count; i++)
+            switch (Evaluate(s, i, compiled!, placement, snapshot, out var verdict))
             {
-                var v = verdicts[i];
-                var isUnresolvable = v.Outcome switch
-                {
-                    Outcome.Unknown => false, // our watch may just be behind: let the scheduler try again later
-                    Outcome.NoGpus => true,
-                    _ => v.Verdict.Unresolvable,
-                };
-                if (v.Outcome == Outcome.Fits || isUnresolvable != unresolvable)
-                {
-                    continue;
-                }
-
-                if (v.Outcome == Outcome.NoGpus)
-                {
-                    WriteNameProperty(s, i, $"node has no {options.CurrentValue.GpuResourceName} allocatable");
-                    continue;
-                }
-
-                if (v.Outcome == Outcome.Unknown)
-                {
-                    metrics.UnknownNodes.Inc();
-                    WriteNameProperty(s, i, $"node is not known to SchedExt: no {options.CurrentValue.GpuResourceName} allocatable, or not synced yet");
-                    continue;
-                }
-
-                metrics.Filtered(v.Verdict.Reason);
-                _ = v.Verdict.TryFormatReason(reason, out var written);
-                WriteNameProperty(s, i, reason[..written]);
+                case Outcome.Fits:
+                    AddPassing(s, i);
+                    break;
+                case Outcome.Fails:
+                    rejected[(byte)verdict.Reason]++;
+                    (verdict.Unresolvable ? unresolvable : failed).Property(RawName(s, i), s.Reasons.Get(verdict));
+                    break;
+                case Outcome.Unknown:
+                    // Our watch may just be behind: not unresolvable, so the scheduler tries again later.
+                    unknown++;
+                    failed.Property(RawName(s, i), resource.UnknownNode);
+                    break;
+                default:
+                    unresolvable.Property(RawName(s, i), resource.NoGpus);
+                    break;
             }
-
-            w.WriteEndObject();
         }
 
+        WriteNodes(s);
+        failed.End((byte)'}');
+        unresolvable.End((byte)'}');
+        w.WritePropertyName("FailedNodes"u8);
+        w.WriteRawValue(failed.Written, skipInputValidation: true);
+        w.WritePropertyName("FailedAndUnresolvableNodes"u8);
+        w.WriteRawValue(unresolvable.Written, skipInputValidation: true);
         w.WriteString("Error", string.Empty);
         w.WriteEndObject();
+        for (var r = 0; r < rejected.Length; r++)
+        {
+            if (rejected[r] > 0)
+            {
+                metrics.Filtered((Infeasibility)r, rejected[r]);
+            }
+        }
+
+        if (unknown > 0)
+        {
+            metrics.UnknownNodes.Inc(unknown);
+        }
     }
 
     private void Prioritize(VerbScratch s)
     {
         ExtenderArgsReader.Read(s, GpuResource);
-        var w = s.Writer;
         var resolved = ResolveRequest(s, out var compiled, out var group, out _);
         var snapshot = state.Current;
+        var placement = resolved ? snapshot.Group(group) : null;
         var count = s.HasNodeNames ? s.NodeNames.Count : s.NodeItems.Count;
-        w.WriteStartArray();
+        var f = s.Passing;
+        f.Begin((byte)'[');
         for (var i = 0; i < count; i++)
         {
             var score = 0;
-            if (resolved)
+            if (resolved && Evaluate(s, i, compiled!, placement, snapshot, out var verdict) == Outcome.Fits)
             {
-                var v = Evaluate(s, i, compiled!, group, snapshot);
-                score = v.Outcome == Outcome.Fits ? v.Verdict.ProtocolScore : 0;
+                score = verdict.ProtocolScore;
             }
 
-            w.WriteStartObject();
-            w.WritePropertyName("Host"u8);
-            WriteNameValue(s, i);
-            w.WriteNumber("Score"u8, score);
-            w.WriteEndObject();
+            f.HostPriority(RawName(s, i), score);
         }
 
-        w.WriteEndArray();
+        f.End((byte)']');
+        s.Writer.WriteRawValue(f.Written, skipInputValidation: true);
     }
 
     private async Task BindAsync(VerbScratch s, CancellationToken cancellationToken)
@@ -316,31 +327,60 @@ internal sealed partial class ExtenderVerbs(
         return error;
     }
 
-    private NodeOutcome Evaluate(VerbScratch s, int i, CompiledRequest compiled, string? group, ClusterSnapshot snapshot)
+    private Outcome Evaluate(VerbScratch s, int i, CompiledRequest compiled, GroupPlacement? group, ClusterSnapshot snapshot, out NodeVerdict verdict)
     {
-        if (s.HasNodeNames)
+        if (!s.HasNodeNames)
         {
-            var node = snapshot.FindNode(s.NameChars(s.NodeNames[i]));
-            if (node is null)
-            {
-                return new NodeOutcome(Outcome.Unknown, default);
-            }
-
-            var verdict = planner.Evaluate(compiled, node, snapshot, group, reservations.Reserved(node.Name, snapshot));
-            return new NodeOutcome(verdict.Feasible ? Outcome.Fits : Outcome.Fails, verdict);
+            return EvaluateNodeObject(s, i, compiled, group, snapshot, out verdict);
         }
 
-        // Full-Nodes mode: the node's hardware and labels come from the request; its GPUs in use from the pods we watch.
+        // PERF: the name's bytes are looked up in the snapshot's UTF-8 index; the node's fields come from arrays.
+        var utf8 = s.NameUtf8(s.NodeNames[i]);
+        if (!snapshot.HasNameIndex)
+        {
+            return EvaluateByName(utf8, compiled, group, snapshot, out verdict);
+        }
+
+        var at = snapshot.IndexOf(utf8);
+        if (at < 0)
+        {
+            verdict = default;
+            return Outcome.Unknown;
+        }
+
+        var reserved = reservations.Count == 0 ? 0 : reservations.Reserved(snapshot.NodeAt(at).Name, snapshot);
+        verdict = planner.Evaluate(compiled, snapshot, at, group, reserved);
+        return verdict.Feasible ? Outcome.Fits : Outcome.Fails;
+    }
+
+    /// <summary>A snapshot without a name index (not one the cluster state publishes): look the node up by name.</summary>
+    private Outcome EvaluateByName(ReadOnlySpan<byte> utf8, CompiledRequest compiled, GroupPlacement? group, ClusterSnapshot snapshot, out NodeVerdict verdict)
+    {
+        var node = snapshot.FindNode(utf8);
+        if (node is null)
+        {
+            verdict = default;
+            return Outcome.Unknown;
+        }
+
+        verdict = planner.Evaluate(compiled, node, group, reservations.Reserved(node.Name, snapshot));
+        return verdict.Feasible ? Outcome.Fits : Outcome.Fails;
+    }
+
+    /// <summary>Full-Nodes mode: the node's hardware and labels come from the request; its GPUs in use from the pods we watch.</summary>
+    private Outcome EvaluateNodeObject(VerbScratch s, int i, CompiledRequest compiled, GroupPlacement? group, ClusterSnapshot snapshot, out NodeVerdict verdict)
+    {
         var name = s.NodeItemNames[i];
         var info = ReadNode(s, i);
         if (info is null)
         {
-            return new NodeOutcome(Outcome.NoGpus, default);
+            verdict = default;
+            return Outcome.NoGpus;
         }
 
         var state = new NodeState(info, snapshot.UsedOn(name) & info.Shape.AllGpus);
-        var v = planner.Evaluate(compiled, state, snapshot, group, reservations.Reserved(name, snapshot));
-        return new NodeOutcome(v.Feasible ? Outcome.Fits : Outcome.Fails, v);
+        verdict = planner.Evaluate(compiled, state, group, reservations.Reserved(name, snapshot));
+        return verdict.Feasible ? Outcome.Fits : Outcome.Fails;
     }
 
     private NodeInfo? ReadNode(VerbScratch s, int i)
@@ -356,75 +396,46 @@ internal sealed partial class ExtenderVerbs(
         }
     }
 
-    /// <summary>Writes node <paramref name="i"/>'s name as a JSON string value; PERF: NodeNames are copied as the UTF-8 they arrived in.</summary>
-    private static void WriteNameValue(VerbScratch s, int i)
+    /// <summary>
+    /// Node <paramref name="i"/>'s name as JSON string contents: in NodeNames mode the bytes as they arrived (escapes
+    /// included), in Nodes mode the name read from the node object, escaped.
+    /// </summary>
+    private static ReadOnlySpan<byte> RawName(VerbScratch s, int i) =>
+        s.HasNodeNames ? s.Slice(s.NodeNames[i]) : s.EscapeName(s.NodeItemNames[i]);
+
+    /// <summary>Adds node <paramref name="i"/> to the passing list, in the form it was sent (a name, or the whole node object).</summary>
+    private static void AddPassing(VerbScratch s, int i)
     {
-        if (!s.HasNodeNames)
+        if (s.HasNodeNames)
         {
-            s.Writer.WriteStringValue(s.NodeItemNames[i]);
-        }
-        else if (s.NodeNames[i] is { Escaped: false } raw)
-        {
-            s.Writer.WriteStringValue(s.Slice(raw));
+            s.Passing.String(s.Slice(s.NodeNames[i]));
         }
         else
         {
-            s.Writer.WriteStringValue(s.NameChars(s.NodeNames[i]));
+            s.Passing.Raw(s.Slice(s.NodeItems[i]));
         }
     }
 
-    /// <summary>Writes <c>"name": value</c> for node <paramref name="i"/> (a FailedNodes entry).</summary>
-    private static void WriteNameProperty(VerbScratch s, int i, ReadOnlySpan<char> value)
-    {
-        if (!s.HasNodeNames)
-        {
-            s.Writer.WriteString(s.NodeItemNames[i], value);
-        }
-        else if (s.NodeNames[i] is { Escaped: false } raw)
-        {
-            s.Writer.WriteString(s.Slice(raw), value);
-        }
-        else
-        {
-            s.Writer.WriteString(s.NameChars(s.NodeNames[i]), value);
-        }
-    }
-
-    /// <summary>Writes <c>Nodes</c> and <c>NodeNames</c>: the passing nodes in the form they were sent, the other form null.</summary>
-    private static void WriteNodesEcho(VerbScratch s, bool all, NodeOutcome[]? verdicts)
+    /// <summary>Writes <c>Nodes</c> and <c>NodeNames</c>: the passing list in the form the nodes were sent, the other form null.</summary>
+    private static void WriteNodes(VerbScratch s)
     {
         var w = s.Writer;
+        s.Passing.End((byte)']');
         if (s.HasNodes && !s.HasNodeNames)
         {
             w.WriteStartObject("Nodes");
             w.WriteStartObject("metadata");
             w.WriteEndObject();
-            w.WriteStartArray("items");
-            for (var i = 0; i < s.NodeItems.Count; i++)
-            {
-                if (all || verdicts![i].Outcome == Outcome.Fits)
-                {
-                    w.WriteRawValue(s.Slice(s.NodeItems[i]), skipInputValidation: true);
-                }
-            }
-
-            w.WriteEndArray();
+            w.WritePropertyName("items"u8);
+            w.WriteRawValue(s.Passing.Written, skipInputValidation: true);
             w.WriteEndObject();
             w.WriteNull("NodeNames");
             return;
         }
 
         w.WriteNull("Nodes");
-        w.WriteStartArray("NodeNames");
-        for (var i = 0; i < s.NodeNames.Count; i++)
-        {
-            if (all || verdicts![i].Outcome == Outcome.Fits)
-            {
-                WriteNameValue(s, i);
-            }
-        }
-
-        w.WriteEndArray();
+        w.WritePropertyName("NodeNames"u8);
+        w.WriteRawValue(s.Passing.Written, skipInputValidation: true);
     }
 
     private static partial class Log
@@ -437,8 +448,23 @@ internal sealed partial class ExtenderVerbs(
     }
 }
 
-/// <summary>The GPU resource name and its UTF-8 bytes, swapped as one reference so concurrent requests never see a mix.</summary>
-internal sealed record ResourceName(string Name, byte[] Utf8);
+/// <summary>
+/// The GPU resource name, its UTF-8 bytes and the filter reasons that name it (escaped JSON string contents), swapped
+/// as one reference so concurrent requests never see a mix.
+/// </summary>
+internal sealed class ResourceName(string name)
+{
+    public string Name { get; } = name;
+
+    public byte[] Utf8 { get; } = Encoding.UTF8.GetBytes(name);
+
+    public byte[] UnknownNode { get; } = Escaped($"node is not known to SchedExt: no {name} allocatable, or not synced yet");
+
+    public byte[] NoGpus { get; } = Escaped($"node has no {name} allocatable");
+
+    private static byte[] Escaped(string text) =>
+        System.Text.Json.JsonEncodedText.Encode(text, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes.ToArray();
+}
 
 /// <summary>What filter concluded for one node.</summary>
 internal enum Outcome : byte
@@ -451,6 +477,3 @@ internal enum Outcome : byte
     /// <summary>Nodes mode: the node object sent has no managed GPUs.</summary>
     NoGpus,
 }
-
-/// <summary>One node's outcome and verdict, kept in a pooled array between filter's passes.</summary>
-internal readonly record struct NodeOutcome(Outcome Outcome, NodeVerdict Verdict);

@@ -7,7 +7,7 @@ namespace SchedExt.Simulator.Policies;
 
 /// <summary>
 /// SchedExt's placement through the extender's own <see cref="PlacementPlanner"/> and <see cref="RequestCache"/>:
-/// filter keeps the nodes whose <see cref="PlacementPlanner.Evaluate"/> verdict is feasible, prioritize takes the
+/// filter keeps the nodes whose <see cref="PlacementPlanner.Evaluate(CompiledRequest, Extender.State.NodeState, Extender.State.ClusterSnapshot, string?, ulong)"/> verdict is feasible, prioritize takes the
 /// highest <see cref="NodeVerdict.Score"/> (ties by node name, i.e. an extender whose weight dominates the scheduler's
 /// own scores), and bind takes the GPUs of <see cref="PlacementPlanner.EvaluateWithFree"/> on the chosen node, as the
 /// binder does.

@@ -29,7 +29,7 @@ public sealed class WireSampleTests
         ExtenderArgsReader.Read(scratch, "nvidia.com/gpu"u8);
         Assert.Equal("podname", scratch.Pod.Name);
         Assert.False(scratch.Pod.RequestsGpus);
-        Assert.Equal(["node1"], scratch.NodeNames.Select(n => scratch.NameChars(n).ToString()));
+        Assert.Equal(["node1"], scratch.NodeNames.Select(n => System.Text.Encoding.UTF8.GetString(scratch.NameUtf8(n))));
         Assert.Equal(["nodename"], scratch.NodeItemNames);
 
         // The node object is kept byte-for-byte, so Nodes mode echoes exactly what was sent.

@@ -1,0 +1,77 @@
+using System.Text;
+using SchedExt.Extender.State;
+using SchedExt.Topology.Shapes;
+
+namespace SchedExt.Extender.Tests.State;
+
+/// <summary>The UTF-8 node name index: every name at its position, nothing else found, and kept while the names stay.</summary>
+public sealed class NodeNameIndexTests
+{
+    [Fact]
+    public void IndexOf_ManyNamesOfEveryLength_FindsEachAtItsPositionAndNothingElse()
+    {
+        var random = new Random(7);
+        const string alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-.ü漢";
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        while (names.Count < 3000)
+        {
+            var length = random.Next(0, 70);
+            names.Add(new string(Enumerable.Range(0, length).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray()));
+        }
+
+        var ordered = names.ToList();
+        var index = NodeNameIndex.Build(ordered);
+        Assert.Equal(ordered.Count, index.Count);
+        for (var i = 0; i < ordered.Count; i++)
+        {
+            Assert.Equal(i, index.IndexOf(Encoding.UTF8.GetBytes(ordered[i])));
+            Assert.Equal(ordered[i], index.NameAt(i));
+        }
+
+        // Near misses: one byte longer, shorter or changed.
+        foreach (var name in ordered.Take(500))
+        {
+            foreach (var miss in new[] { name + "x", name.Length > 0 ? name[..^1] : "zz-none", "#" + name })
+            {
+                if (!names.Contains(miss))
+                {
+                    Assert.Equal(-1, index.IndexOf(Encoding.UTF8.GetBytes(miss)));
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Empty_FindsNothing() => Assert.Equal(-1, NodeNameIndex.Empty.IndexOf("gpu-1"u8));
+
+    [Fact]
+    public void ClusterState_PodChangesKeepTheIndex_NodeChangesRebuildIt()
+    {
+        var catalog = new ShapeCatalog();
+        var state = new ClusterState(catalog, TimeProvider.System);
+        NodeInfo Node(string name) => new(name, ReferenceTopologies.Dgx1V100, catalog.GetOrAdd(ReferenceTopologies.Dgx1V100), SchedExt.Topology.Requests.MachineKind.BareMetal, "r1", null, null);
+        state.ReplaceAll([Node("a"), Node("b")], []);
+        var first = state.Current;
+        Assert.Equal("b", first.NodeAt(first.IndexOf("b"u8)).Name);
+
+        state.UpsertPod(new PodAllocation("uid-1", "ns", "p", "b", 0b11, null));
+        var second = state.Current;
+        Assert.Same(first.NameIndex, second.NameIndex);
+        Assert.Equal(0b11UL, second.NodeAt(second.IndexOf("b"u8)).UsedGpus);
+        Assert.Equal(0xFCUL, second.FreeAt(second.IndexOf("b"u8)));
+
+        state.UpsertNode(Node("a"));
+        Assert.Same(first.NameIndex, state.Current.NameIndex);
+
+        state.UpsertNode(Node("c"));
+        var third = state.Current;
+        Assert.NotSame(first.NameIndex, third.NameIndex);
+        Assert.Equal("c", third.NodeAt(third.IndexOf("c"u8)).Name);
+
+        state.RemoveNode("a");
+        var fourth = state.Current;
+        Assert.Equal(-1, fourth.IndexOf("a"u8));
+        Assert.Equal("b", fourth.NodeAt(fourth.IndexOf("b"u8)).Name);
+        Assert.Null(fourth.FindNode("a"u8));
+    }
+}
