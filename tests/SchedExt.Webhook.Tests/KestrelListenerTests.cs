@@ -70,6 +70,12 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
         using var readyHttps = await client.GetAsync(Https("/healthz"));
 
         Assert.Equal(HttpStatusCode.OK, mutate.StatusCode);
+
+        // The answer is sent whole with its length (not chunked), and the length is the body's.
+        Assert.Null(mutate.Headers.TransferEncodingChunked);
+        var answer = await mutate.Content.ReadAsByteArrayAsync();
+        Assert.Equal(answer.Length, mutate.Content.Headers.ContentLength);
+        Assert.Equal("AdmissionReview", System.Text.Json.Nodes.JsonNode.Parse(answer)!["kind"]!.GetValue<string>());
         Assert.Equal(HttpStatusCode.NotFound, mutateOnMetricsPort.StatusCode);
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, metricsOnHttpsPort.StatusCode);

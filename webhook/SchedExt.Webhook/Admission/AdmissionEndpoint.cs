@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.ObjectPool;
 using Microsoft.Extensions.Options;
 using SchedExt.Webhook.Diagnostics;
 using SchedExt.Webhook.Hosting;
@@ -12,6 +13,7 @@ namespace SchedExt.Webhook.Admission;
 internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetrics metrics, IOptions<WebhookOptions> options, TimeProvider time, ILogger<AdmissionEndpoint> logger)
 {
     private readonly long _maxBody = options.Value.MaxRequestBodyBytes;
+    private readonly ObjectPool<AnswerBuffer> _answers = new DefaultObjectPool<AnswerBuffer>(new AnswerBuffer.Policy(), Environment.ProcessorCount * 8);
 
     public async Task HandleAsync(HttpContext context)
     {
@@ -64,15 +66,23 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
                 return;
             }
 
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/json";
-            await using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, AdmissionAnswer.WriterOptions))
+            // The answer is written whole into a pooled buffer first, so the reply carries a Content-Length and goes
+            // out in one write instead of as chunks.
+            var reply = _answers.Get();
+            try
             {
-                answer.WriteTo(writer);
+                answer.WriteTo(reply.Writer);
+                reply.Writer.Flush();
+                context.Response.StatusCode = StatusCodes.Status200OK;
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength = reply.Output.WrittenCount;
+                metrics.Review(answer.Outcome, time.GetElapsedTime(started));
+                await context.Response.BodyWriter.WriteAsync(reply.Output.WrittenMemory, context.RequestAborted);
             }
-
-            metrics.Review(answer.Outcome, time.GetElapsedTime(started));
-            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+            finally
+            {
+                _answers.Return(reply);
+            }
         }
         finally
         {
@@ -117,5 +127,29 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
         await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+    }
+}
+
+/// <summary>A reply buffer and the reused writer over it, rented per review.</summary>
+internal sealed class AnswerBuffer
+{
+    public AnswerBuffer() => Writer = new Utf8JsonWriter(Output, AdmissionAnswer.WriterOptions);
+
+    public ArrayBufferWriter<byte> Output { get; } = new(4096);
+
+    public Utf8JsonWriter Writer { get; }
+
+    /// <summary>Resets on return; drops a buffer an unusually large answer grew, so the pool does not pin it.</summary>
+    public sealed class Policy : PooledObjectPolicy<AnswerBuffer>
+    {
+        public override AnswerBuffer Create() => new();
+
+        public override bool Return(AnswerBuffer obj)
+        {
+            ArgumentNullException.ThrowIfNull(obj);
+            obj.Output.ResetWrittenCount();
+            obj.Writer.Reset(obj.Output);
+            return obj.Output.Capacity <= 1024 * 1024;
+        }
     }
 }
