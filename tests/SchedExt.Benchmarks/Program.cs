@@ -24,6 +24,9 @@ public static class Program
             case ["serve"]:
                 await ServerAllocations.ServeAsync();
                 return;
+            case ["http-loop", var verb, var candidates, var count]:
+                await VerbLoop.RunHttpAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
+                return;
             case ["verb-loop", var verb, var candidates, var seconds]:
                 await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
                 return;

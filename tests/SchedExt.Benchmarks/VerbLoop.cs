@@ -42,4 +42,46 @@ internal static class VerbLoop
         var elapsed = Stopwatch.GetElapsedTime(started);
         Console.WriteLine($"{verb} {candidates}: {calls} calls, {elapsed.TotalMicroseconds / calls:F1} µs per call");
     }
+
+    /// <summary>
+    /// Posts the verb's body over HTTP (the benchmark's client) <paramref name="count"/> times, then prints the client's
+    /// mean round trip next to the server's own mean time per request (its request-duration histogram).
+    /// </summary>
+    public static async Task RunHttpAsync(string verb, int candidates, int count)
+    {
+        await using var servers = await BenchServers.StartAsync();
+        var body = ExtenderWorkload.ArgsBody(candidates);
+        var sink = new byte[64 * 1024];
+        var targets = servers.Targets(verb, candidates);
+        foreach (var (label, target) in new[] { ("echo", targets[0]), ("extender", targets[1]) })
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                await BenchServers.PostAsync(servers.Client, target, body, sink);
+            }
+
+            var (sumBefore, countBefore) = await ServerDurationAsync(servers, verb);
+            var started = Stopwatch.GetTimestamp();
+            for (var i = 0; i < count; i++)
+            {
+                await BenchServers.PostAsync(servers.Client, target, body, sink);
+            }
+
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var (sumAfter, countAfter) = await ServerDurationAsync(servers, verb);
+            var server = countAfter > countBefore ? $"; server handler {(sumAfter - sumBefore) * 1e6 / (countAfter - countBefore):F1} µs" : string.Empty;
+            Console.WriteLine($"{label} {verb} {candidates}: round trip {elapsed.TotalMicroseconds / count:F1} µs{server}");
+        }
+    }
+
+    private static async Task<(double Sum, double Count)> ServerDurationAsync(BenchServers servers, string verb)
+    {
+        using var client = new HttpClient();
+        var text = await client.GetStringAsync(new Uri(servers.ExtenderUri, "metrics"));
+        double Value(string name) => text.Split('\n')
+            .Where(l => l.StartsWith(name + "{verb=\"" + verb + "\"}", StringComparison.Ordinal))
+            .Select(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture))
+            .FirstOrDefault();
+        return (Value("schedext_extender_request_duration_seconds_sum"), Value("schedext_extender_request_duration_seconds_count"));
+    }
 }

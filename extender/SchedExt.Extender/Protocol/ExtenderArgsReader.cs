@@ -109,6 +109,7 @@ internal static class ExtenderArgsReader
         {
             JsonKeys.Expect(in reader, JsonTokenType.String, "NodeNames[]");
             scratch.NodeNames.Add(new Utf8Slice(offset + (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, reader.ValueIsEscaped));
+            scratch.AnyEscapedName |= reader.ValueIsEscaped;
         }
     }
 

@@ -61,6 +61,9 @@ internal sealed class VerbScratch
 
     public bool HasNodeNames { get; set; }
 
+    /// <summary>True when some name in <see cref="NodeNames"/> was sent with JSON escapes (its raw bytes are not its UTF-8).</summary>
+    public bool AnyEscapedName { get; set; }
+
     public bool HasNodes { get; set; }
 
     public ArrayBufferWriter<byte> Output { get; } = new(64 * 1024);
@@ -77,6 +80,8 @@ internal sealed class VerbScratch
     /// <summary>Filter's reason texts, formatted once per request.</summary>
     public Verbs.ReasonTexts Reasons { get; } = new();
 
+    private int[] _positions = new int[1024];
+    private int[] _hashes = new int[1024];
     private byte[] _unescaped = new byte[256];
     private byte[] _escaped = new byte[256];
 
@@ -98,6 +103,18 @@ internal sealed class VerbScratch
 
         data.CopyTo(Body.AsSpan(BodyLength));
         BodyLength = needed;
+    }
+
+    /// <summary>Reused working arrays of at least <paramref name="count"/> entries: snapshot positions and name hashes of the candidates.</summary>
+    public (int[] Positions, int[] Hashes) PositionArrays(int count)
+    {
+        if (_positions.Length < count)
+        {
+            _positions = new int[Math.Max(count, _positions.Length * 2)];
+            _hashes = new int[_positions.Length];
+        }
+
+        return (_positions, _hashes);
     }
 
     /// <summary><paramref name="name"/> as escaped JSON string contents (UTF-8), in a reused buffer valid until the next call.</summary>
@@ -150,7 +167,7 @@ internal sealed class VerbScratch
         NodeNames.Clear();
         NodeItems.Clear();
         NodeItemNames.Clear();
-        HasNodeNames = HasNodes = false;
+        HasNodeNames = HasNodes = AnyEscapedName = false;
         Output.ResetWrittenCount();
         Writer.Reset(Output);
         Passing.Trim();
@@ -170,3 +187,11 @@ internal sealed class VerbScratch
 
 /// <summary>A range of the request body: a JSON string's raw contents (between the quotes) or a whole value.</summary>
 internal readonly record struct Utf8Slice(int Start, int Length, bool Escaped);
+
+/// <summary>The request's NodeNames as raw UTF-8 (valid as names only when none was escaped), for <see cref="State.NodeNameIndex.ResolveAll"/>.</summary>
+internal readonly struct RawNodeNames(VerbScratch scratch) : State.INameList
+{
+    public int Count => scratch.NodeNames.Count;
+
+    public ReadOnlySpan<byte> Name(int i) => scratch.Slice(scratch.NodeNames[i]);
+}

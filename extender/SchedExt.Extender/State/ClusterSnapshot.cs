@@ -83,6 +83,17 @@ internal sealed class ClusterSnapshot
     /// </summary>
     public int IndexOf(ReadOnlySpan<byte> utf8Name) => _index is null ? -1 : _index.IndexOf(utf8Name);
 
+    /// <summary>
+    /// Resolves the positions of many names at once, their cache misses overlapped (see
+    /// <see cref="NodeNameIndex.ResolveAll"/>); needs <see cref="HasNameIndex"/>.
+    /// </summary>
+    public void ResolveAll<TNames>(TNames names, Span<int> positions, Span<int> hashes)
+        where TNames : struct, INameList =>
+        (_index ?? throw new InvalidOperationException("this snapshot has no name index")).ResolveAll(names, positions, hashes);
+
+    /// <summary>A hint to bring the node's facts at <paramref name="position"/> into the cache before they are read.</summary>
+    public void PrefetchFacts(int position) => NodeNameIndex.Prefetch(ref _facts[position]);
+
     /// <summary>True when <see cref="IndexOf"/> can find nodes (every snapshot the cluster state publishes).</summary>
     public bool HasNameIndex => _index is not null;
 

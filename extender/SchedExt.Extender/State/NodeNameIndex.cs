@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using System.Text;
 
 namespace SchedExt.Extender.State;
@@ -59,9 +61,66 @@ internal sealed class NodeNameIndex
     public string NameAt(int position) => _names[position];
 
     /// <summary>The position of the node whose name is the UTF-8 <paramref name="utf8"/>, or -1.</summary>
-    public int IndexOf(ReadOnlySpan<byte> utf8)
+    public int IndexOf(ReadOnlySpan<byte> utf8) => IndexOf(utf8, Hash(utf8));
+
+    /// <summary>
+    /// Resolves many names at once: <paramref name="positions"/>[i] is the position of
+    /// <paramref name="names"/>.Name(i) (UTF-8), or -1; <paramref name="hashes"/> is working space of the same length.
+    /// </summary>
+    /// <remarks>
+    /// PERF: with thousands of candidates the table and the names do not stay in the first-level cache between
+    /// requests, and one lookup after another waits for each miss in turn. Here the work is pipelined: a name is hashed
+    /// and its slot prefetched <see cref="Ahead"/> names before it is probed, and its name bytes prefetched half that
+    /// distance before, so the misses of many names are in flight together.
+    /// </remarks>
+    public void ResolveAll<TNames>(TNames names, Span<int> positions, Span<int> hashes)
+        where TNames : struct, INameList
     {
-        var hash = Hash(utf8);
+        const int Half = Ahead / 2;
+        var count = names.Count;
+        for (var i = 0; i < count + Ahead; i++)
+        {
+            if (i < count)
+            {
+                var hash = Hash(names.Name(i));
+                hashes[i] = hash;
+                Prefetch(ref _slots[hash & _mask]);
+            }
+
+            var mid = i - Half;
+            if ((uint)mid < (uint)count)
+            {
+                ref readonly var first = ref _slots[hashes[mid] & _mask];
+                if (first.Position >= 0)
+                {
+                    Prefetch(ref _utf8[Math.Min(first.NameStart, _utf8.Length - 1)]);
+                }
+            }
+
+            var done = i - Ahead;
+            if (done >= 0)
+            {
+                positions[done] = IndexOf(names.Name(done), hashes[done]);
+            }
+        }
+    }
+
+    /// <summary>How many names ahead <see cref="ResolveAll"/> prefetches.</summary>
+    private const int Ahead = 16;
+
+    /// <summary>A hint to bring the cache line holding <paramref name="target"/> closer; never reads or faults.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static unsafe void Prefetch<T>(ref T target)
+    {
+        if (Sse.IsSupported)
+        {
+            // The pointer is not dereferenced: a prefetch of an address the GC has since moved is merely wasted.
+            Sse.Prefetch0(Unsafe.AsPointer(ref target));
+        }
+    }
+
+    private int IndexOf(ReadOnlySpan<byte> utf8, int hash)
+    {
         var slots = _slots;
         var slot = hash & _mask;
         while (true)
@@ -123,4 +182,13 @@ internal sealed class NodeNameIndex
     }
 
     private readonly record struct Slot(int Hash, int Position, int NameStart, int NameLength);
+}
+
+/// <summary>Names to resolve, by index, as UTF-8 (a struct, so <see cref="NodeNameIndex.ResolveAll"/> is specialised and inlined for it).</summary>
+internal interface INameList
+{
+    int Count { get; }
+
+    /// <summary>Name <paramref name="i"/>; may be asked for several times, and for several names at once.</summary>
+    ReadOnlySpan<byte> Name(int i);
 }

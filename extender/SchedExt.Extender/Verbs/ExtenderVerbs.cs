@@ -171,9 +171,10 @@ internal sealed partial class ExtenderVerbs(
         unresolvable.Begin((byte)'{');
         Span<int> rejected = stackalloc int[256];
         var unknown = 0;
+        var positions = ResolvePositions(s, snapshot);
         for (var i = 0; i < count; i++)
         {
-            switch (Evaluate(s, i, compiled!, placement, snapshot, out var verdict))
+            switch (Evaluate(s, i, positions, compiled!, placement, snapshot, out var verdict))
             {
                 case Outcome.Fits:
                     AddPassing(s, i);
@@ -223,12 +224,13 @@ internal sealed partial class ExtenderVerbs(
         var snapshot = state.Current;
         var placement = resolved ? snapshot.Group(group) : null;
         var count = s.HasNodeNames ? s.NodeNames.Count : s.NodeItems.Count;
+        var positions = resolved ? ResolvePositions(s, snapshot) : default;
         var f = s.Passing;
         f.Begin((byte)'[');
         for (var i = 0; i < count; i++)
         {
             var score = 0;
-            if (resolved && Evaluate(s, i, compiled!, placement, snapshot, out var verdict) == Outcome.Fits)
+            if (resolved && Evaluate(s, i, positions, compiled!, placement, snapshot, out var verdict) == Outcome.Fits)
             {
                 score = verdict.ProtocolScore;
             }
@@ -327,21 +329,49 @@ internal sealed partial class ExtenderVerbs(
         return error;
     }
 
-    private Outcome Evaluate(VerbScratch s, int i, CompiledRequest compiled, GroupPlacement? group, ClusterSnapshot snapshot, out NodeVerdict verdict)
+    /// <summary>
+    /// NodeNames mode with a name-indexed snapshot and no escaped names: every candidate's snapshot position, resolved
+    /// in one pipelined pass (<see cref="ClusterSnapshot.ResolveAll"/>); empty otherwise, and candidates are looked up one by one.
+    /// </summary>
+    private static ReadOnlySpan<int> ResolvePositions(VerbScratch s, ClusterSnapshot snapshot)
+    {
+        if (!s.HasNodeNames || s.AnyEscapedName || !snapshot.HasNameIndex)
+        {
+            return default;
+        }
+
+        var count = s.NodeNames.Count;
+        var (positions, hashes) = s.PositionArrays(count);
+        snapshot.ResolveAll(new RawNodeNames(s), positions.AsSpan(0, count), hashes.AsSpan(0, count));
+        return positions.AsSpan(0, count);
+    }
+
+    private Outcome Evaluate(VerbScratch s, int i, ReadOnlySpan<int> positions, CompiledRequest compiled, GroupPlacement? group, ClusterSnapshot snapshot, out NodeVerdict verdict)
     {
         if (!s.HasNodeNames)
         {
             return EvaluateNodeObject(s, i, compiled, group, snapshot, out verdict);
         }
 
-        // PERF: the name's bytes are looked up in the snapshot's UTF-8 index; the node's fields come from arrays.
-        var utf8 = s.NameUtf8(s.NodeNames[i]);
-        if (!snapshot.HasNameIndex)
+        int at;
+        if (!positions.IsEmpty)
         {
-            return EvaluateByName(utf8, compiled, group, snapshot, out verdict);
+            // PERF: positions were resolved up front; the facts of a candidate a few places ahead are prefetched.
+            at = positions[i];
+            if (i + 8 < positions.Length && positions[i + 8] >= 0)
+            {
+                snapshot.PrefetchFacts(positions[i + 8]);
+            }
+        }
+        else if (snapshot.HasNameIndex)
+        {
+            at = snapshot.IndexOf(s.NameUtf8(s.NodeNames[i]));
+        }
+        else
+        {
+            return EvaluateByName(s.NameUtf8(s.NodeNames[i]), compiled, group, snapshot, out verdict);
         }
 
-        var at = snapshot.IndexOf(utf8);
         if (at < 0)
         {
             verdict = default;

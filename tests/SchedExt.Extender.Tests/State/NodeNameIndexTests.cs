@@ -41,6 +41,46 @@ public sealed class NodeNameIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(40)]
+    [InlineData(2000)]
+    public void ResolveAll_AnyCount_AgreesWithIndexOfOneByOne(int count)
+    {
+        var names = Enumerable.Range(0, 1000).Select(i => $"node-{i:D4}.example").ToList();
+        var index = NodeNameIndex.Build(names);
+        var random = new Random(count);
+
+        // Known names in random order, repeats, and names the index does not hold.
+        var asked = Enumerable.Range(0, count).Select(_ => random.Next(4) == 0 ? $"ghost-{random.Next()}" : names[random.Next(names.Count)]).ToList();
+        var positions = new int[count];
+        index.ResolveAll(new Names(asked), positions, new int[count]);
+        for (var i = 0; i < count; i++)
+        {
+            Assert.Equal(index.IndexOf(Encoding.UTF8.GetBytes(asked[i])), positions[i]);
+            Assert.Equal(asked[i].StartsWith("ghost-", StringComparison.Ordinal) ? -1 : names.IndexOf(asked[i]), positions[i]);
+        }
+    }
+
+    [Fact]
+    public void ResolveAll_OnAnEmptyIndex_FindsNothing()
+    {
+        var positions = new int[3];
+        NodeNameIndex.Empty.ResolveAll(new Names(["a", "b", "c"]), positions, new int[3]);
+        Assert.Equal([-1, -1, -1], positions);
+    }
+
+    private readonly struct Names(List<string> names) : INameList
+    {
+        private readonly byte[][] _utf8 = names.Select(Encoding.UTF8.GetBytes).ToArray();
+
+        public int Count => _utf8.Length;
+
+        public ReadOnlySpan<byte> Name(int i) => _utf8[i];
+    }
+
     [Fact]
     public void Empty_FindsNothing() => Assert.Equal(-1, NodeNameIndex.Empty.IndexOf("gpu-1"u8));
 
