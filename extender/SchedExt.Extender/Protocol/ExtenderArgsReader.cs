@@ -15,10 +15,11 @@ internal static class ExtenderArgsReader
     /// <summary>Fills <paramref name="scratch"/>: the pod facts, and the node names (NodeNames) and/or node objects (Nodes.items).</summary>
     public static void Read(VerbScratch scratch, ReadOnlySpan<byte> gpuResource)
     {
+        // After a NodeNames fast scan the reader continues over the rest of the body: `skip` is the range it did not
+        // see (its end is where the reader's span starts), for positions in the body and in error messages.
+        var skip = new Skip(0, 0);
         try
         {
-            // After a NodeNames fast scan the reader continues over the rest of the body; `offset` is where its span starts.
-            var offset = 0;
             var reader = new Utf8JsonReader(scratch.BodySpan, isFinalBlock: true, new JsonReaderState(Options));
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
@@ -35,12 +36,12 @@ internal static class ExtenderArgsReader
                 else if (JsonKeys.Is(in reader, "NodeNames"u8))
                 {
                     JsonKeys.Value(ref reader);
-                    ReadNames(ref reader, scratch, ref offset);
+                    ReadNames(ref reader, scratch, ref skip);
                 }
                 else if (JsonKeys.Is(in reader, "Nodes"u8))
                 {
                     JsonKeys.Value(ref reader);
-                    ReadNodes(ref reader, scratch, offset);
+                    ReadNodes(ref reader, scratch, skip.End);
                 }
                 else
                 {
@@ -62,8 +63,25 @@ internal static class ExtenderArgsReader
         }
         catch (JsonException e)
         {
-            throw new ProtocolException($"malformed JSON at byte {e.BytePositionInLine}: {FirstLine(e.Message)}", e);
+            // The reader counts positions from where it started; a skipped range on the error's line (a scanned array
+            // never holds a line break) shifts the position by its length.
+            var line = e.LineNumber ?? 0;
+            var position = e.BytePositionInLine ?? 0;
+            if (skip.Length > 0 && line == scratch.BodySpan[..skip.Start].Count((byte)'\n'))
+            {
+                position += skip.Length;
+            }
+
+            var message = FirstLine(e.Message);
+            var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+            throw new ProtocolException($"malformed JSON at line {line + 1}, byte {position} of the line: {(at < 0 ? message : message[..at])}", e);
         }
+    }
+
+    /// <summary>The body range a fast scan consumed without the JSON reader (empty when none).</summary>
+    private readonly record struct Skip(int Start, int End)
+    {
+        public int Length => End - Start;
     }
 
     /// <summary>After the root object: only whitespace may follow, and the root must have been closed.</summary>
@@ -86,7 +104,7 @@ internal static class ExtenderArgsReader
         return end < 0 ? message : message[..end];
     }
 
-    private static void ReadNames(ref Utf8JsonReader reader, VerbScratch scratch, ref int offset)
+    private static void ReadNames(ref Utf8JsonReader reader, VerbScratch scratch, ref Skip skip)
     {
         if (!JsonKeys.ArrayOrNull(in reader, "NodeNames"))
         {
@@ -97,11 +115,14 @@ internal static class ExtenderArgsReader
 
         // PERF: kube-scheduler sends thousands of plain names; scanning them directly is several times cheaper than a
         // token per name. The reader then resumes at the closing bracket with its state from the opening one.
+        // Only the first NodeNames array is scanned (a repeated key is read by the reader), so there is one skip.
         var body = scratch.BodySpan;
+        var offset = skip.End;
         var open = offset + (int)reader.BytesConsumed;
-        if (TryScanNames(body, open, scratch.NodeNames, out var close))
+        if (skip.Length == 0 && TryScanNames(body, open, scratch.NodeNames, out var close))
         {
             reader = new Utf8JsonReader(body[close..], isFinalBlock: true, reader.CurrentState);
+            skip = new Skip(open, close);
             offset = close;
         }
 
@@ -116,7 +137,7 @@ internal static class ExtenderArgsReader
     /// <summary>
     /// Reads the elements of a NodeNames array whose first element starts at or after <paramref name="start"/> (just
     /// past the <c>[</c>) when they are in the plain form kube-scheduler writes: strings of printable ASCII without
-    /// escapes, separated by commas, with optional whitespace. On success every name is added and
+    /// escapes, separated by commas, with optional spaces and tabs (no line breaks, so line numbers stay right). On success every name is added and
     /// <paramref name="close"/> is the index of the closing <c>]</c>; anything else adds nothing and returns false, and
     /// the JSON reader parses (and judges) the array itself.
     /// </summary>
@@ -162,7 +183,7 @@ internal static class ExtenderArgsReader
 
     private static int SkipWhitespace(ReadOnlySpan<byte> body, int i)
     {
-        while (i < body.Length && body[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
+        while (i < body.Length && body[i] is (byte)' ' or (byte)'\t')
         {
             i++;
         }

@@ -86,6 +86,19 @@ public sealed class NodeNamesScanTests
         Assert.Throws<ProtocolException>(() => Read(json));
     }
 
+    [Theory]
+    [InlineData("one line", "{\"Pod\":" + Pod + ",\"NodeNames\":[\"gpu-1\",\"gpu-2\"] x}")]
+    [InlineData("error on the array's line, after a line break", "{\"Pod\":" + Pod + ",\n \"NodeNames\":[\"gpu-1\", \"gpu-2\"],\"X\":tru}")]
+    [InlineData("error on a later line", "{\"Pod\":" + Pod + ",\"NodeNames\":[\"gpu-1\"],\n\"X\": nul}")]
+    [InlineData("names read by the reader", "{\"Pod\":" + Pod + ",\"NodeNames\":[\"gpu\\u002d1\"] x}")]
+    public void Read_ErrorAfterTheNames_ReportsThePositionAJsonParserReports(string name, string json)
+    {
+        Assert.NotNull(name);
+        var expected = Assert.ThrowsAny<System.Text.Json.JsonException>(() => System.Text.Json.JsonDocument.Parse(json));
+        var error = Assert.Throws<ProtocolException>(() => Read(json));
+        Assert.Contains($"at line {expected.LineNumber + 1}, byte {expected.BytePositionInLine} of the line:", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryScanNames_StopsAtTheFirstUnusualName_AndAddsNothing()
     {
