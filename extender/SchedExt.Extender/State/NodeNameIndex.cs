@@ -91,9 +91,9 @@ internal sealed class NodeNameIndex
             if ((uint)mid < (uint)count)
             {
                 ref readonly var first = ref _slots[hashes[mid] & _mask];
-                if (first.Position >= 0)
+                if (first.Position >= 0 && first.NameStart < _utf8.Length)
                 {
-                    Prefetch(ref _utf8[Math.Min(first.NameStart, _utf8.Length - 1)]);
+                    Prefetch(ref _utf8[first.NameStart]);
                 }
             }
 

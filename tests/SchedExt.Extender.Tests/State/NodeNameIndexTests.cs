@@ -65,6 +65,15 @@ public sealed class NodeNameIndexTests
     }
 
     [Fact]
+    public void ResolveAll_OnlyAnEmptyName_FindsItAndNothingElse()
+    {
+        var index = NodeNameIndex.Build([""]);
+        var positions = new int[2];
+        index.ResolveAll(new Names(["", "x"]), positions, new int[2]);
+        Assert.Equal([0, -1], positions);
+    }
+
+    [Fact]
     public void ResolveAll_OnAnEmptyIndex_FindsNothing()
     {
         var positions = new int[3];
