@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using SchedExt.Testing;
 using SchedExt.Topology.Annotation;
@@ -10,9 +11,9 @@ public sealed class TopoAgentTests : IAsyncLifetime
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("schedext-agent-");
-    private FakeKubeApiServer _server = null!;
+    private FakeApiServer _server = null!;
 
-    public async Task InitializeAsync() => _server = await FakeKubeApiServer.StartAsync();
+    public async Task InitializeAsync() => _server = await FakeApiServer.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -23,7 +24,7 @@ public sealed class TopoAgentTests : IAsyncLifetime
     [Fact]
     public async Task Agent_HardwareChangesBetweenTicks_PatchesOnlyWhenItChangedAndStopsCleanly()
     {
-        _server.AddNode("gpu-1");
+        _server.PutNode(KubeObjects.Node("gpu-1", gpus: 8));
         var topo = Path.Combine(_temp.FullName, "topo.txt");
         File.Copy(TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt"), topo);
         var time = new FakeTimeProvider();
@@ -34,14 +35,14 @@ public sealed class TopoAgentTests : IAsyncLifetime
             time: time,
             cancellationToken: stop.Token);
 
-        await TicksUntil(time, () => _server.Requests.Count >= 3); // tick 1: GET, PATCH; tick 2: GET (same hardware)
-        Assert.Equal(["GET", "PATCH", "GET"], _server.Requests.Select(r => r.Split(' ')[0]).Take(3));
-        Assert.Equal(12, TopologyAnnotation.Parse(_server.Annotation("gpu-1", SchedExtKeys.Topology)!).Nics.Count);
+        await TicksUntil(time, () => _server.RequestLog.Count >= 3); // tick 1: GET, PATCH; tick 2: GET (same hardware)
+        Assert.Equal(["GET", "PATCH", "GET"], _server.RequestLog.Select(r => r.Split(' ')[0]).Take(3));
+        Assert.Equal(12, TopologyAnnotation.Parse(Topology()).Nics.Count);
 
         // Tick 2 has read the file (it reads before it asks the API server), so the next tick sees the new hardware.
         File.Copy(TestData.PathOf("nvidia-smi-topo", "dgx1-v100_hybrid-cube-mesh_msccl-tools.txt"), topo, overwrite: true);
-        await TicksUntil(time, () => _server.Patches.Count >= 2);
-        Assert.Equal(4, TopologyAnnotation.Parse(_server.Annotation("gpu-1", SchedExtKeys.Topology)!).Nics.Count);
+        await TicksUntil(time, () => _server.Patches("PATCH nodes").Count >= 2);
+        Assert.Equal(4, TopologyAnnotation.Parse(Topology()).Nics.Count);
 
         await stop.CancelAsync();
         var run = await agent.WaitAsync(TimeSpan.FromSeconds(30));
@@ -56,8 +57,8 @@ public sealed class TopoAgentTests : IAsyncLifetime
     [Fact]
     public async Task Agent_ApiServerRefuses_KeepsRunningAndRetriesNextTick()
     {
-        _server.AddNode("gpu-1");
-        _server.FailWith = 503;
+        _server.PutNode(KubeObjects.Node("gpu-1", gpus: 8));
+        _server.FailNext("GET nodes", 2, HttpStatusCode.ServiceUnavailable);
         var time = new FakeTimeProvider();
         using var stop = new CancellationTokenSource();
 
@@ -66,16 +67,18 @@ public sealed class TopoAgentTests : IAsyncLifetime
             time: time,
             cancellationToken: stop.Token);
 
-        await TicksUntil(time, () => _server.Requests.Count >= 2);
-        _server.FailWith = null;
-        await TicksUntil(time, () => !_server.Patches.IsEmpty);
+        // Two ticks are refused; the agent must still be running to read and patch on the third.
+        await TicksUntil(time, () => _server.Patches("PATCH nodes").Count > 0);
 
         await stop.CancelAsync();
         var run = await agent.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(ExitCodes.Ok, run.ExitCode);
         Assert.Contains("warning: cannot read node gpu-1: API server answered 503", run.Error, StringComparison.Ordinal);
         Assert.Contains("retrying in 00:01:00", run.Error, StringComparison.Ordinal);
+        Assert.True(_server.Requests("GET nodes") >= 3, $"{_server.Requests("GET nodes")} reads");
     }
+
+    private string Topology() => _server.GetNode("gpu-1")!.Metadata.Annotations[SchedExtKeys.Topology];
 
     // The agent's next tick waits on the fake clock; keep moving it until the condition holds. Moving it while the
     // agent is still busy only makes the next wait start later on the fake clock, never lost.

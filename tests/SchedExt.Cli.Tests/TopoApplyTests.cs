@@ -1,20 +1,22 @@
+using System.Net;
 using System.Text.Json.Nodes;
+using k8s.Models;
 using SchedExt.Testing;
 using SchedExt.Topology.Requests;
 
 namespace SchedExt.Cli.Tests;
 
-/// <summary>`--node --apply` against an in-process fake API server that records every request.</summary>
+/// <summary>`--node --apply` against the shared in-process fake API server, which records every request.</summary>
 public sealed class TopoApplyTests : IAsyncLifetime
 {
     private static readonly string HgxH200 = TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt");
     private readonly DirectoryInfo _temp = Directory.CreateTempSubdirectory("schedext-cli-");
-    private FakeKubeApiServer _server = null!;
+    private FakeApiServer _server = null!;
     private string _kubeconfig = string.Empty;
 
     public async Task InitializeAsync()
     {
-        _server = await FakeKubeApiServer.StartAsync();
+        _server = await FakeApiServer.StartAsync();
         _kubeconfig = _server.WriteKubeconfig(_temp.FullName);
     }
 
@@ -27,34 +29,34 @@ public sealed class TopoApplyTests : IAsyncLifetime
     [Fact]
     public async Task Apply_NodeWithoutAnnotation_PatchesOnlyTheTopologyKeyWithMergePatch()
     {
-        _server.AddNode("gpu-1", new Dictionary<string, string> { ["team"] = "ml" });
+        AddNode("gpu-1", ("team", "ml"));
 
         var run = await ApplyAsync("gpu-1");
 
         Assert.True(run.ExitCode == ExitCodes.Ok, run.ToString());
-        Assert.Equal(["GET /api/v1/nodes/gpu-1", "PATCH /api/v1/nodes/gpu-1"], _server.Requests);
-        var (contentType, body) = Assert.Single(_server.Patches);
+        Assert.Equal(["GET /api/v1/nodes/gpu-1", "PATCH /api/v1/nodes/gpu-1"], _server.RequestLog);
+        var (contentType, body) = Assert.Single(NodePatches);
         Assert.StartsWith("application/merge-patch+json", contentType, StringComparison.Ordinal);
         var annotations = JsonNode.Parse(body)!["metadata"]!["annotations"]!.AsObject();
         var (key, value) = Assert.Single(annotations);
         Assert.Equal(SchedExtKeys.Topology, key);
         Assert.Equal(run.Out.Trim(), value!.GetValue<string>());
-        Assert.Equal(run.Out.Trim(), _server.Annotation("gpu-1", SchedExtKeys.Topology));
-        Assert.Equal("ml", _server.Annotation("gpu-1", "team"));
+        Assert.Equal(run.Out.Trim(), Annotation("gpu-1", SchedExtKeys.Topology));
+        Assert.Equal("ml", Annotation("gpu-1", "team"));
         Assert.Contains("node gpu-1: schedext.io/topology updated (8 GPUs, 12 NICs)", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Apply_NodeAlreadyAnnotated_DoesNotPatch()
     {
-        _server.AddNode("gpu-1");
+        AddNode("gpu-1");
         var first = await ApplyAsync("gpu-1");
 
         var second = await ApplyAsync("gpu-1");
 
         Assert.Equal(ExitCodes.Ok, second.ExitCode);
         Assert.Equal(first.Out, second.Out);
-        Assert.Single(_server.Patches);
+        Assert.Single(NodePatches);
         Assert.Contains("schedext.io/topology unchanged", second.Error, StringComparison.Ordinal);
     }
 
@@ -63,13 +65,13 @@ public sealed class TopoApplyTests : IAsyncLifetime
     [InlineData("other hardware", """{"v":1,"gpus":[{"i":0}],"nics":[],"gpuLinks":["X"],"nicLinks":[]}""")]
     public async Task Apply_NodeWithStaleAnnotation_ReplacesIt(string name, string stale)
     {
-        _server.AddNode("gpu-1", new Dictionary<string, string> { [SchedExtKeys.Topology] = stale });
+        AddNode("gpu-1", (SchedExtKeys.Topology, stale));
 
         var run = await ApplyAsync("gpu-1");
 
         Assert.True(run.ExitCode == ExitCodes.Ok, $"{name}: {run}");
-        Assert.Single(_server.Patches);
-        Assert.Equal(run.Out.Trim(), _server.Annotation("gpu-1", SchedExtKeys.Topology));
+        Assert.Single(NodePatches);
+        Assert.Equal(run.Out.Trim(), Annotation("gpu-1", SchedExtKeys.Topology));
     }
 
     [Fact]
@@ -79,20 +81,21 @@ public sealed class TopoApplyTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.NodeNotFound, run.ExitCode);
         Assert.Contains("node gpu-9 not found", run.Error, StringComparison.Ordinal);
-        Assert.Empty(_server.Patches);
+        Assert.Empty(NodePatches);
     }
 
     [Fact]
     public async Task Apply_Forbidden_ExitsClusterErrorNamingTheNeededVerbs()
     {
-        _server.AddNode("gpu-1");
-        _server.FailWith = 403;
+        AddNode("gpu-1");
+        _server.FailNext("GET nodes", 1, HttpStatusCode.Forbidden);
 
         var run = await ApplyAsync("gpu-1");
 
         Assert.Equal(ExitCodes.ClusterError, run.ExitCode);
         Assert.Contains("cannot read node gpu-1: 403", run.Error, StringComparison.Ordinal);
         Assert.Contains("nodes get and patch", run.Error, StringComparison.Ordinal);
+        Assert.Empty(NodePatches);
     }
 
     [Fact]
@@ -100,7 +103,7 @@ public sealed class TopoApplyTests : IAsyncLifetime
     {
         var kubeconfig = await File.ReadAllTextAsync(_kubeconfig);
         await _server.DisposeAsync();
-        _server = await FakeKubeApiServer.StartAsync();
+        _server = await FakeApiServer.StartAsync();
         // The old address no longer listens.
         await File.WriteAllTextAsync(_kubeconfig, kubeconfig);
 
@@ -109,6 +112,18 @@ public sealed class TopoApplyTests : IAsyncLifetime
         Assert.Equal(ExitCodes.ClusterError, run.ExitCode);
         Assert.Contains("API server unreachable", run.Error, StringComparison.Ordinal);
     }
+
+    private IReadOnlyList<(string ContentType, string Body)> NodePatches => _server.Patches("PATCH nodes");
+
+    private void AddNode(string name, params (string Key, string Value)[] annotations)
+    {
+        var node = KubeObjects.Node(name, gpus: 8);
+        node.Metadata.Annotations = annotations.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal);
+        _server.PutNode(node);
+    }
+
+    private string? Annotation(string node, string key) =>
+        _server.GetNode(node)!.Metadata.Annotations is { } annotations && annotations.TryGetValue(key, out var value) ? value : null;
 
     private Task<CliRun> ApplyAsync(string node) =>
         CliRun.RunAsync(["topo", "-f", HgxH200, "--node", node, "--apply", "--kubeconfig", _kubeconfig]);

@@ -32,6 +32,8 @@ public sealed class FakeApiServer : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<HttpStatusCode>> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _requestLog = new();
+    private readonly ConcurrentQueue<(string Key, string ContentType, string Body)> _patches = new();
 
     // Ends open watches on dispose: Kestrel's graceful stop would otherwise wait for every watch to time out.
     private readonly CancellationTokenSource _shutdown = new();
@@ -85,11 +87,46 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>A client for this server.</summary>
     public Kubernetes CreateClient() => new(new KubernetesClientConfiguration { Host = Url });
 
+    /// <summary>Writes a kubeconfig naming this server (current context, a bearer token the fake ignores) to <paramref name="directory"/>; returns its path.</summary>
+    public string WriteKubeconfig(string directory)
+    {
+        var path = Path.Combine(directory, "kubeconfig");
+        File.WriteAllText(path, $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+              - name: fake
+                cluster:
+                  server: {Url}
+            users:
+              - name: fake
+                user:
+                  token: fake-token
+            contexts:
+              - name: fake
+                context:
+                  cluster: fake
+                  user: fake
+            current-context: fake
+            """);
+        return path;
+    }
+
     /// <summary>How many requests matched <paramref name="key"/>: <c>"{VERB} {resource}[/{subresource}]"</c> with verb LIST, WATCH, GET, POST, PUT, PATCH or DELETE, e.g. <c>"POST pods/binding"</c>, <c>"WATCH nodes"</c>, <c>"POST leases.coordination.k8s.io"</c>.</summary>
     public int Requests(string key) => _requests.GetValueOrDefault(key);
 
     /// <summary>Every request counter.</summary>
     public IReadOnlyDictionary<string, int> RequestCounts => new Dictionary<string, int>(_requests, StringComparer.Ordinal);
+
+    /// <summary>Every request as <c>"{METHOD} {path}"</c> without the query, e.g. <c>"PATCH /api/v1/nodes/gpu-1"</c>, in arrival order, injected failures included.</summary>
+    public IReadOnlyList<string> RequestLog => [.. _requestLog];
+
+    /// <summary>
+    /// The raw body and Content-Type header of every PATCH matching <paramref name="key"/> (see <see cref="Requests"/>, e.g. <c>"PATCH nodes"</c>),
+    /// in arrival order, rejected ones included; a PATCH answered by <see cref="FailNext"/> is not read and not listed.
+    /// </summary>
+    public IReadOnlyList<(string ContentType, string Body)> Patches(string key) =>
+        [.. _patches.Where(p => p.Key == key).Select(p => (p.ContentType, p.Body))];
 
     /// <summary>Answers the next <paramref name="count"/> requests matching <paramref name="key"/> (see <see cref="Requests"/>) with <paramref name="status"/>.</summary>
     public void FailNext(string key, int count = 1, HttpStatusCode status = HttpStatusCode.InternalServerError)
@@ -170,6 +207,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
+        _requestLog.Enqueue($"{context.Request.Method} {context.Request.Path}");
         try
         {
             await RouteAsync(context).ConfigureAwait(false);
@@ -279,16 +317,21 @@ public sealed class FakeApiServer : IAsyncDisposable
                 })).ConfigureAwait(false);
                 break;
             case ("PATCH", null or "status") when name is not null:
-                var patch = await JsonNode.ParseAsync(request.Body).ConfigureAwait(false) ?? throw new FormatException("empty patch");
+                var raw = await new StreamReader(request.Body, Encoding.UTF8).ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+                _patches.Enqueue((key, request.ContentType ?? string.Empty, raw));
+
+                // The media type is checked before the body is parsed, as on the real server, so a type the fake does not model (server-side apply's YAML) is 415, not 400.
                 var contentType = request.ContentType?.Split(';')[0].Trim();
+                Func<JsonNode, JsonNode, JsonNode?> apply = contentType switch
+                {
+                    "application/json-patch+json" => static (target, operations) => JsonPatching.Apply(target, operations as JsonArray ?? throw new FormatException("a JSON patch is an array")),
+                    "application/merge-patch+json" or "application/strategic-merge-patch+json" => JsonPatching.Merge,
+                    _ => throw new ApiErrorException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got {contentType}"),
+                };
+                var patch = JsonNode.Parse(raw) ?? throw new FormatException("empty patch");
                 await WriteAsync(context, 200, _store.Update(type, scope, name, current =>
                 {
-                    var patched = contentType switch
-                    {
-                        "application/json-patch+json" => JsonPatching.Apply(current, patch as JsonArray ?? throw new FormatException("a JSON patch is an array")),
-                        "application/merge-patch+json" or "application/strategic-merge-patch+json" => JsonPatching.Merge(current, patch),
-                        _ => throw new ApiErrorException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got {contentType}"),
-                    } as JsonObject ?? throw new InvalidOperationException("the patch does not leave an object");
+                    var patched = apply(current, patch) as JsonObject ?? throw new InvalidOperationException("the patch does not leave an object");
 
                     // A patch that names a resourceVersion is a precondition, as on the real server.
                     CheckVersion(type, name, ObjectStore.VersionOf(patched), current);

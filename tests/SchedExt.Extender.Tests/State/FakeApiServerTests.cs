@@ -104,6 +104,84 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         Assert.Equal(before.Metadata.ResourceVersion, _server.GetPod("ml", "p")!.Metadata.ResourceVersion);
     }
 
+    [Theory]
+    [InlineData("merge patch", V1Patch.PatchType.MergePatch, "application/merge-patch+json", """{"metadata":{"annotations":{"schedext.io/topology":"t"}}}""")]
+    [InlineData("strategic merge patch", V1Patch.PatchType.StrategicMergePatch, "application/strategic-merge-patch+json", """{"metadata":{"annotations":{"schedext.io/topology":"t"}}}""")]
+    [InlineData("JSON patch", V1Patch.PatchType.JsonPatch, "application/json-patch+json", """[{"op":"add","path":"/metadata/annotations/schedext.io~1topology","value":"t"}]""")]
+    public async Task PatchNode_SupportedType_AppliedAndRecordedRaw(string name, V1Patch.PatchType type, string contentType, string patch)
+    {
+        Assert.NotNull(name);
+        var node = KubeObjects.Node("gpu-1", 8);
+        node.Metadata.Annotations = new Dictionary<string, string>(StringComparer.Ordinal) { ["team"] = "ml" };
+        _server.PutNode(node);
+
+        await _client.CoreV1.PatchNodeAsync(new V1Patch(patch, type), "gpu-1");
+
+        var annotations = _server.GetNode("gpu-1")!.Metadata.Annotations;
+        Assert.Equal("t", annotations["schedext.io/topology"]);
+        Assert.Equal("ml", annotations["team"]);
+        var (sent, body) = Assert.Single(_server.Patches("PATCH nodes"));
+        Assert.StartsWith(contentType, sent, StringComparison.Ordinal);
+        Assert.Equal(patch, body);
+        Assert.Empty(_server.Patches("PATCH pods"));
+        Assert.Equal(["PATCH /api/v1/nodes/gpu-1"], _server.RequestLog);
+    }
+
+    [Fact]
+    public async Task PatchNode_ApplyPatch_UnsupportedMediaTypeAndUnchanged()
+    {
+        var before = _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        // Server-side apply takes YAML, of which JSON is a subset (the client sends a V1Patch body as raw JSON).
+        const string Apply = """{"apiVersion":"v1","kind":"Node","metadata":{"name":"gpu-1","annotations":{"schedext.io/topology":"t"}}}""";
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() =>
+            _client.CoreV1.PatchNodeAsync(new V1Patch(Apply, V1Patch.PatchType.ApplyPatch), "gpu-1", fieldManager: "test"));
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, error.Response.StatusCode);
+        Assert.Equal(before.Metadata.ResourceVersion, _server.GetNode("gpu-1")!.Metadata.ResourceVersion);
+        var (contentType, body) = Assert.Single(_server.Patches("PATCH nodes"));
+        Assert.StartsWith("application/apply-patch+yaml", contentType, StringComparison.Ordinal);
+        Assert.Equal(Apply, body);
+    }
+
+    [Fact]
+    public async Task PatchNode_InjectedFailure_LoggedButNotReadNorApplied()
+    {
+        var before = _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        _server.FailNext("PATCH nodes", 1, HttpStatusCode.Forbidden);
+        var patch = new V1Patch("""{"metadata":{"annotations":{"a":"b"}}}""", V1Patch.PatchType.MergePatch);
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.PatchNodeAsync(patch, "gpu-1"));
+        await _client.CoreV1.PatchNodeAsync(patch, "gpu-1");
+
+        Assert.Equal(HttpStatusCode.Forbidden, error.Response.StatusCode);
+        Assert.Equal(["PATCH /api/v1/nodes/gpu-1", "PATCH /api/v1/nodes/gpu-1"], _server.RequestLog);
+        Assert.Single(_server.Patches("PATCH nodes"));
+        Assert.Equal(2, _server.Requests("PATCH nodes"));
+        Assert.NotEqual(before.Metadata.ResourceVersion, _server.GetNode("gpu-1")!.Metadata.ResourceVersion);
+    }
+
+    [Fact]
+    public async Task WriteKubeconfig_ClientBuiltFromIt_ReachesThisServer()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        var directory = Directory.CreateTempSubdirectory("schedext-kubeconfig-");
+        try
+        {
+            var path = _server.WriteKubeconfig(directory.FullName);
+            using var client = new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(path));
+
+            var node = await client.CoreV1.ReadNodeAsync("gpu-1");
+
+            Assert.Equal("gpu-1", node.Metadata.Name);
+            Assert.Equal(1, _server.Requests("GET nodes"));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Bind_UnboundPod_SetsNodeAndCopiesAnnotations_SecondBindConflicts()
     {
