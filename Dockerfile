@@ -34,6 +34,10 @@ FROM mcr.microsoft.com/dotnet/aspnet:${DOTNET_VERSION}-noble-chiseled AS final
 LABEL org.opencontainers.image.title="schedext" \
       org.opencontainers.image.description="Topology-aware GPU scheduling for Kubernetes: scheduler extender, admission webhook, node agent"
 WORKDIR /app
+# Tiered JIT: start counting calls to promote hot code to optimised code at once, instead of after a 100 ms window with
+# no new JIT activity (10x that on one CPU). A busy extender or webhook otherwise keeps restarting that window and serves
+# from unoptimised code for seconds to minutes; measured in docs/benchmarks.md ("Tiered compilation").
+ENV DOTNET_TC_CallCountingDelayMs=0
 # Owned by root: the app user can read and run the program but never change it.
 COPY --from=build --chown=0:0 /out/ /app/
 USER 1654:1654

@@ -29,6 +29,7 @@ run:
 	$(DOTNET) build extender/SchedExt.Extender/SchedExt.Extender.csproj -c $(CONFIG) -v quiet -nologo
 	$(DOTNET) build webhook/SchedExt.Webhook/SchedExt.Webhook.csproj -c $(CONFIG) -v quiet -nologo
 	@trap 'kill $$ext $$web 2>/dev/null; wait 2>/dev/null' EXIT INT TERM; \
+	 export DOTNET_TC_CallCountingDelayMs=0; \
 	 ASPNETCORE_URLS=http://127.0.0.1:8080 SchedExt__Extender__Demo=true \
 	   $(DOTNET) extender/SchedExt.Extender/bin/$(CONFIG)/net10.0/SchedExt.Extender.dll & ext=$$!; \
 	 ASPNETCORE_ENVIRONMENT=Development SchedExt__Webhook__ListenAddress=127.0.0.1 \

@@ -11,7 +11,7 @@ namespace SchedExt.Benchmarks;
 /// column counts both sides; <see cref="ServerAllocations"/> measures the server side alone.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
+[ShippedRuntimeJob]
 [GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory, BenchmarkLogicalGroupRule.ByParams)]
 [CategoriesColumn]
 public class ExtenderHttpBenchmarks

@@ -19,7 +19,7 @@ namespace SchedExt.Benchmarks;
 /// verb's time here.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 5, iterationCount: 15)]
+[ShippedRuntimeJob(warmupCount: 5, iterationCount: 15)]
 public class ExtenderVerbBenchmarks
 {
     private BenchServers _servers = null!;

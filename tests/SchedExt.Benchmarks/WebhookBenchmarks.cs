@@ -19,7 +19,7 @@ namespace SchedExt.Benchmarks;
 /// Run: <c>make bench BENCH_FILTER='*WebhookBenchmarks*'</c>.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
+[ShippedRuntimeJob]
 public class WebhookBenchmarks : IDisposable
 {
     private const int ReviewsPerOperation = 256;

@@ -78,8 +78,17 @@ internal sealed class JsonFragment
         n += rawName.Length;
         "\",\"Score\":"u8.CopyTo(d[n..]);
         n += 10;
-        _ = Utf8Formatter.TryFormat(score, d[n..], out var digits);
-        n += digits;
+        if ((uint)score <= 9)
+        {
+            // PERF: prioritize scores are 0..10; one digit needs no formatter.
+            d[n++] = (byte)('0' + score);
+        }
+        else
+        {
+            _ = Utf8Formatter.TryFormat(score, d[n..], out var digits);
+            n += digits;
+        }
+
         d[n++] = (byte)'}';
         _length += n;
     }
