@@ -7,7 +7,9 @@ namespace SchedExt.Benchmarks;
 /// Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c> runs BenchmarkDotNet;
 /// <c>-- server-alloc</c> measures the HTTP servers' own allocations per request (see <see cref="ServerAllocations"/>);
 /// <c>-- alloc-profile</c> splits the extender's per-request allocations by step (see <see cref="AllocationProfile"/>);
-/// <c>-- verb-loop filter 5000 20</c> calls one verb in a loop for a while, for <c>perf record</c> (see <see cref="VerbLoop"/>).
+/// <c>-- verb-loop filter 5000 20</c> calls one verb in a loop for a while, for <c>perf record</c>, and
+/// <c>-- http-loop filter 5000 3000</c> posts it over HTTP, printing the client's and the server's time per request
+/// (see <see cref="VerbLoop"/>).
 /// </summary>
 public static class Program
 {
