@@ -78,8 +78,7 @@ internal sealed class ClusterSnapshot
 
     /// <summary>
     /// The position of the node named by the UTF-8 <paramref name="utf8Name"/> (filter's and prioritize's hot path: the
-    /// bytes as they arrived), for <see cref="NodeAt"/>, <see cref="ShapeAt"/>, <see cref="FreeAt"/> and
-    /// <see cref="MachineAt"/>; -1 when unknown or when this snapshot has no name index (use <see cref="FindNode(ReadOnlySpan{byte})"/>).
+    /// bytes as they arrived), for <see cref="NodeAt"/>, <see cref="FactsAt"/> and <see cref="FreeAt"/>; -1 when unknown or when this snapshot has no name index (use <see cref="FindNode(ReadOnlySpan{byte})"/>).
     /// </summary>
     public int IndexOf(ReadOnlySpan<byte> utf8Name) => _index is null ? -1 : _index.IndexOf(utf8Name);
 
@@ -99,11 +98,7 @@ internal sealed class ClusterSnapshot
 
     public NodeState NodeAt(int position) => _dense[position];
 
-    public NodeShape ShapeAt(int position) => _facts[position].Shape;
-
     public ulong FreeAt(int position) => _facts[position].Free;
-
-    public MachineKind MachineAt(int position) => _facts[position].Machine;
 
     /// <summary>Shape, free GPUs and machine kind of the node at <paramref name="position"/>, in one read.</summary>
     public ref readonly Facts FactsAt(int position) => ref _facts[position];
