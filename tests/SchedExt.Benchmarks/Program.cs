@@ -7,7 +7,8 @@ namespace SchedExt.Benchmarks;
 /// Entry point: <c>dotnet run -c Release --project tests/SchedExt.Benchmarks -- --filter '*'</c> runs BenchmarkDotNet;
 /// <c>-- server-alloc</c> measures the HTTP servers' own allocations per request (see <see cref="ServerAllocations"/>);
 /// <c>-- alloc-profile</c> splits the extender's per-request allocations by step (see <see cref="AllocationProfile"/>);
-/// <c>-- verb-loop filter 5000 20</c> calls one verb in a loop for a while, for <c>perf record</c>, and
+/// <c>-- verb-loop filter 5000 20 [evict-KB]</c> calls one verb in a loop for a while, for <c>perf record</c> (with a
+/// last argument, writing that many KB between calls to push the verb's data out of the caches as a server's I/O does), and
 /// <c>-- http-loop filter 5000 3000</c> posts it over HTTP, printing the client's and the server's time per request
 /// (see <see cref="VerbLoop"/>).
 /// </summary>
@@ -30,7 +31,10 @@ public static class Program
                 await VerbLoop.RunHttpAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
                 return;
             case ["verb-loop", var verb, var candidates, var seconds]:
-                await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
+                await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), 0);
+                return;
+            case ["verb-loop", var verb, var candidates, var seconds, var evictKb]:
+                await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), int.Parse(evictKb, System.Globalization.CultureInfo.InvariantCulture));
                 return;
         }
 
