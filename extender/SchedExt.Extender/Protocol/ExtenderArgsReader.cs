@@ -9,7 +9,7 @@ internal static class ExtenderArgsReader
     private static readonly JsonReaderOptions Options = new() { MaxDepth = 64, CommentHandling = JsonCommentHandling.Disallow };
 
     /// <summary>Bytes a node name may hold on the fast path: printable ASCII except the quote and the backslash.</summary>
-    private static readonly SearchValues<byte> PlainNameBytes = SearchValues.Create(
+    internal static readonly SearchValues<byte> PlainNameBytes = SearchValues.Create(
         Enumerable.Range(0x20, 0x7F - 0x20).Where(b => b is not '"' and not '\\').Select(b => (byte)b).ToArray());
 
     /// <summary>Fills <paramref name="scratch"/>: the pod facts, and the node names (NodeNames) and/or node objects (Nodes.items).</summary>
@@ -115,11 +115,12 @@ internal static class ExtenderArgsReader
 
         // PERF: kube-scheduler sends thousands of plain names; scanning them directly is several times cheaper than a
         // token per name. The reader then resumes at the closing bracket with its state from the opening one.
-        // Only the first NodeNames array is scanned (a repeated key is read by the reader), so there is one skip.
+        // Only the first NodeNames array is scanned (a repeated key is read by the reader), so there is one skip. The
+        // scan may have happened while the body arrived (EarlyNames): taken only if it started at this very array.
         var body = scratch.BodySpan;
         var offset = skip.End;
         var open = offset + (int)reader.BytesConsumed;
-        if (skip.Length == 0 && TryScanNames(body, open, scratch.NodeNames, out var close))
+        if (skip.Length == 0 && (scratch.Early.TryTake(open, scratch.NodeNames, out var close) || TryScanNames(body, open, scratch.NodeNames, out close)))
         {
             reader = new Utf8JsonReader(body[close..], isFinalBlock: true, reader.CurrentState);
             skip = new Skip(open, close);

@@ -6,7 +6,11 @@ namespace SchedExt.Extender.Protocol;
 /// <summary>Reads a whole request body from a <see cref="PipeReader"/> into a pooled contiguous buffer, enforcing a size cap.</summary>
 internal static class RequestBody
 {
-    public static async ValueTask ReadAsync(PipeReader reader, VerbScratch scratch, long limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body; with <paramref name="names"/> (filter, prioritize) the NodeNames that have arrived are read and
+    /// resolved in that snapshot while the rest arrives (see <see cref="EarlyNames"/>).
+    /// </summary>
+    public static async ValueTask ReadAsync(PipeReader reader, VerbScratch scratch, long limit, CancellationToken cancellationToken, State.ClusterSnapshot? names = null)
     {
         scratch.BodyLength = 0;
         while (true)
@@ -24,6 +28,11 @@ internal static class RequestBody
 
             // PERF: everything read is copied out, so consumed == examined == End and the pipe can reuse its segments.
             reader.AdvanceTo(buffer.End);
+            if (names is not null)
+            {
+                scratch.Early.Advance(scratch.BodySpan, names);
+            }
+
             if (result.IsCompleted || result.IsCanceled)
             {
                 break;
@@ -76,6 +85,9 @@ internal sealed class VerbScratch
 
     /// <summary>Filter's <c>FailedAndUnresolvableNodes</c>, built raw.</summary>
     public JsonFragment Unresolvable { get; } = new();
+
+    /// <summary>NodeNames read and resolved while the body arrives.</summary>
+    public EarlyNames Early { get; } = new();
 
     /// <summary>Filter's reason texts, formatted once per request.</summary>
     public Verbs.ReasonTexts Reasons { get; } = new();
@@ -174,6 +186,7 @@ internal sealed class VerbScratch
         Failed.Trim();
         Unresolvable.Trim();
         Reasons.Clear();
+        Early.Reset();
         if (Body.Length > 4 * 1024 * 1024)
         {
             ArrayPool<byte>.Shared.Return(Body);

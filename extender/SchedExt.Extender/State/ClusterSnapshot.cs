@@ -87,7 +87,7 @@ internal sealed class ClusterSnapshot
     /// <see cref="NodeNameIndex.ResolveAll"/>); needs <see cref="HasNameIndex"/>.
     /// </summary>
     public void ResolveAll<TNames>(TNames names, Span<int> positions, Span<int> hashes)
-        where TNames : struct, INameList =>
+        where TNames : struct, INameList, allows ref struct =>
         (_index ?? throw new InvalidOperationException("this snapshot has no name index")).ResolveAll(names, positions, hashes);
 
     /// <summary>A hint to bring the node's facts at <paramref name="position"/> into the cache before they are read.</summary>

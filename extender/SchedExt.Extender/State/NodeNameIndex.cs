@@ -74,7 +74,7 @@ internal sealed class NodeNameIndex
     /// distance before, so the misses of many names are in flight together.
     /// </remarks>
     public void ResolveAll<TNames>(TNames names, Span<int> positions, Span<int> hashes)
-        where TNames : struct, INameList
+        where TNames : struct, INameList, allows ref struct
     {
         const int Half = Ahead / 2;
         var count = names.Count;

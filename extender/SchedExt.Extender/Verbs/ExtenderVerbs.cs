@@ -65,7 +65,9 @@ internal sealed partial class ExtenderVerbs(
                 throw new ProtocolException($"request body of {context.Request.ContentLength} bytes exceeds the limit of {limit} bytes");
             }
 
-            await RequestBody.ReadAsync(context.Request.BodyReader, scratch, limit, context.RequestAborted).ConfigureAwait(false);
+            // Filter and prioritize read and resolve the candidate names as they arrive; bind and preempt have none.
+            var early = verb is ExtenderMetrics.VerbFilter or ExtenderMetrics.VerbPrioritize ? state.Current : null;
+            await RequestBody.ReadAsync(context.Request.BodyReader, scratch, limit, context.RequestAborted, early).ConfigureAwait(false);
             await handle(scratch, context.RequestAborted).ConfigureAwait(false);
             scratch.Writer.Flush();
             context.Response.ContentType = "application/json";
@@ -331,7 +333,8 @@ internal sealed partial class ExtenderVerbs(
 
     /// <summary>
     /// NodeNames mode with a name-indexed snapshot and no escaped names: every candidate's snapshot position, resolved
-    /// in one pipelined pass (<see cref="ClusterSnapshot.ResolveAll"/>); empty otherwise, and candidates are looked up one by one.
+    /// in one pipelined pass (<see cref="ClusterSnapshot.ResolveAll"/>), or already resolved in this snapshot while the body
+    /// arrived (<see cref="EarlyNames"/>); empty otherwise, and candidates are looked up one by one.
     /// </summary>
     private static ReadOnlySpan<int> ResolvePositions(VerbScratch s, ClusterSnapshot snapshot)
     {
@@ -341,6 +344,12 @@ internal sealed partial class ExtenderVerbs(
         }
 
         var count = s.NodeNames.Count;
+        var early = s.Early.PositionsFor(snapshot, count);
+        if (!early.IsEmpty)
+        {
+            return early;
+        }
+
         var (positions, hashes) = s.PositionArrays(count);
         snapshot.ResolveAll(new RawNodeNames(s), positions.AsSpan(0, count), hashes.AsSpan(0, count));
         return positions.AsSpan(0, count);
