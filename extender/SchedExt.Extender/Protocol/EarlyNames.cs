@@ -23,6 +23,7 @@ internal sealed class EarlyNames
     private int _at;
     private int _close;
     private int _resolved;
+    private bool _taken;
     private ClusterSnapshot? _snapshot;
     private int[] _positions = new int[1024];
     private int[] _hashes = new int[1024];
@@ -60,6 +61,7 @@ internal sealed class EarlyNames
         _searchFrom = 0;
         _open = _close = -1;
         _at = _resolved = 0;
+        _taken = false;
         _snapshot = null;
         Names.Clear();
         if (_positions.Length > 1024 * 1024)
@@ -111,12 +113,13 @@ internal sealed class EarlyNames
         }
 
         names.AddRange(Names);
+        _taken = true;
         return true;
     }
 
     /// <summary>The positions of all taken names in <paramref name="snapshot"/>, when they were resolved in it; else empty.</summary>
     public ReadOnlySpan<int> PositionsFor(ClusterSnapshot snapshot, int count) =>
-        _state == State.Complete && ReferenceEquals(snapshot, _snapshot) && _resolved == count && count == Names.Count
+        _taken && ReferenceEquals(snapshot, _snapshot) && _resolved == count && count == Names.Count
             ? _positions.AsSpan(0, count)
             : default;
 

@@ -94,6 +94,17 @@ public sealed class EarlyNamesTests
         Assert.True(scratch.Early.PositionsFor(State.Current, 2).IsEmpty);
     }
 
+    [Fact]
+    public void PositionsFor_AnArrayTheReaderNeverTook_IsEmpty()
+    {
+        // The guess reads a complete array inside the pod; the request itself sends node objects, not names.
+        var json = "{\"Pod\":{\"x\":{\"NodeNames\":[\"gpu-1\"]}," + Pod[1..] + ",\"Nodes\":{\"items\":[{\"metadata\":{\"name\":\"gpu-1\"}}]}}";
+        var scratch = Read(json, Cuts(json, 4, new Random(3)));
+        Assert.False(scratch.HasNodeNames);
+        Assert.Equal(["gpu-1"], scratch.NodeItemNames);
+        Assert.True(scratch.Early.PositionsFor(State.Current, 1).IsEmpty);
+    }
+
     /// <summary>Reads <paramref name="json"/> as the verbs do: whole, or arriving in <paramref name="pieces"/> with early names.</summary>
     private static VerbScratch Read(string json, List<byte[]>? pieces)
     {
