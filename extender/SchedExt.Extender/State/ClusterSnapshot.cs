@@ -78,7 +78,7 @@ internal sealed class ClusterSnapshot
 
     /// <summary>
     /// The position of the node named by the UTF-8 <paramref name="utf8Name"/> (filter's and prioritize's hot path: the
-    /// bytes as they arrived), for <see cref="NodeAt"/>, <see cref="FactsAt"/> and <see cref="FreeAt"/>; -1 when unknown or when this snapshot has no name index (use <see cref="FindNode(ReadOnlySpan{byte})"/>).
+    /// bytes as they arrived), for <see cref="NodeAt"/> and <see cref="FactsAt"/>; -1 when unknown or when this snapshot has no name index (use <see cref="FindNode(ReadOnlySpan{byte})"/>).
     /// </summary>
     public int IndexOf(ReadOnlySpan<byte> utf8Name) => _index is null ? -1 : _index.IndexOf(utf8Name);
 
@@ -97,8 +97,6 @@ internal sealed class ClusterSnapshot
     public bool HasNameIndex => _index is not null;
 
     public NodeState NodeAt(int position) => _dense[position];
-
-    public ulong FreeAt(int position) => _facts[position].Free;
 
     /// <summary>Shape, free GPUs and machine kind of the node at <paramref name="position"/>, in one read.</summary>
     public ref readonly Facts FactsAt(int position) => ref _facts[position];

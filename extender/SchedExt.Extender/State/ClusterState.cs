@@ -180,7 +180,8 @@ internal sealed class ClusterState
         // Reuse NodeState objects whose inputs did not change: a pod event then costs one dictionary copy, not N objects.
         // The UTF-8 name index is rebuilt only when a node name came or went.
         var previous = _current;
-        var index = !_namesChanged && previous.NameIndex is { } kept && kept.Count == _nodes.Count ? kept : NodeNameIndex.Build(_nodes.Keys);
+        var reused = !_namesChanged && previous.NameIndex is { } kept && kept.Count == _nodes.Count;
+        var index = reused ? previous.NameIndex! : NodeNameIndex.Build(_nodes.Keys);
         _namesChanged = false;
         var nodes = new Dictionary<string, NodeState>(_nodes.Count, StringComparer.Ordinal);
         var dense = new NodeState[index.Count];
@@ -189,7 +190,8 @@ internal sealed class ClusterState
             var name = index.NameAt(i);
             var info = _nodes[name];
             var mask = used.GetValueOrDefault(name) & info.Shape.AllGpus;
-            var old = previous.FindNode(name);
+            // With the index kept, position i is the same node in the previous snapshot: no lookup by name.
+            var old = reused ? previous.NodeAt(i) : previous.FindNode(name);
             var node = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask ? old : new NodeState(info, mask);
             nodes[name] = node;
             dense[i] = node;

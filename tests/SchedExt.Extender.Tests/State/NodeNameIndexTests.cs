@@ -107,7 +107,7 @@ public sealed class NodeNameIndexTests
         var second = state.Current;
         Assert.Same(first.NameIndex, second.NameIndex);
         Assert.Equal(0b11UL, second.NodeAt(second.IndexOf("b"u8)).UsedGpus);
-        Assert.Equal(0xFCUL, second.FreeAt(second.IndexOf("b"u8)));
+        Assert.Equal(0xFCUL, second.FactsAt(second.IndexOf("b"u8)).Free);
 
         state.UpsertNode(Node("a"));
         Assert.Same(first.NameIndex, state.Current.NameIndex);
