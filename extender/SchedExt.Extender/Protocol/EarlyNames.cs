@@ -8,7 +8,7 @@ namespace SchedExt.Extender.Protocol;
 /// handler only waited; scanning and looking up the names that have arrived overlaps that wait with work the verb
 /// needs anyway.
 /// It is a guess checked afterwards, never trusted: it looks for the bytes kube-scheduler writes
-/// (<c>"NodeNames":[</c>) and scans from there exactly as <see cref="ExtenderArgsReader.TryScanNames"/> does. The JSON
+/// (<c>"NodeNames":[</c>) and scans from there with the same <see cref="NameScan"/> as <see cref="ExtenderArgsReader.TryScanNames"/>. The JSON
 /// reader parses the whole body as before; only when it finds the NodeNames array opening at the very offset the guess
 /// started from, and the guess read that array to its end, does it take the names (<see cref="TryTake"/>) — the same
 /// bytes scanned by the same rules give the same names. Positions are used only against the snapshot they were
@@ -17,37 +17,15 @@ namespace SchedExt.Extender.Protocol;
 /// </summary>
 internal sealed class EarlyNames
 {
-    private State _state;
+    private bool _found;
+    private NameScan _scan;
     private int _searchFrom;
     private int _open;
-    private int _at;
-    private int _close;
     private int _resolved;
     private bool _taken;
     private ClusterSnapshot? _snapshot;
     private int[] _positions = new int[1024];
     private int[] _hashes = new int[1024];
-
-    private enum State : byte
-    {
-        /// <summary>Looking for <c>"NodeNames":[</c>.</summary>
-        Searching,
-
-        /// <summary>Before the first element, or the closing bracket of an empty array.</summary>
-        First,
-
-        /// <summary>Before an element (after a comma).</summary>
-        Element,
-
-        /// <summary>After an element: a comma or the closing bracket.</summary>
-        AfterElement,
-
-        /// <summary>The array was read to its closing bracket.</summary>
-        Complete,
-
-        /// <summary>Not the plain form: nothing here will be used.</summary>
-        Abandoned,
-    }
 
     public EarlyNames() => Reset();
 
@@ -57,11 +35,10 @@ internal sealed class EarlyNames
     /// <summary>Forgets the previous request.</summary>
     public void Reset()
     {
-        _state = State.Searching;
-        _searchFrom = 0;
-        _open = _close = -1;
-        _at = _resolved = 0;
-        _taken = false;
+        _found = _taken = false;
+        _scan = default;
+        _searchFrom = _resolved = 0;
+        _open = -1;
         _snapshot = null;
         Names.Clear();
         if (_positions.Length > 1024 * 1024)
@@ -77,7 +54,7 @@ internal sealed class EarlyNames
     /// </summary>
     public void Advance(ReadOnlySpan<byte> body, ClusterSnapshot? snapshot)
     {
-        if (_state == State.Searching)
+        if (!_found)
         {
             var pattern = "\"NodeNames\":["u8;
             var found = body[_searchFrom..].IndexOf(pattern);
@@ -88,12 +65,13 @@ internal sealed class EarlyNames
                 return;
             }
 
-            _open = _at = _searchFrom + found + pattern.Length;
-            _state = State.First;
+            _open = _searchFrom + found + pattern.Length;
+            _scan = new NameScan(_open);
+            _found = true;
         }
 
-        Scan(body);
-        if (snapshot is not null && snapshot.HasNameIndex && _state != State.Abandoned)
+        _scan.Run(body, Names);
+        if (snapshot is not null && snapshot.HasNameIndex && !_scan.Abandoned)
         {
             Resolve(body, snapshot);
         }
@@ -105,10 +83,9 @@ internal sealed class EarlyNames
     /// </summary>
     public bool TryTake(int open, List<Utf8Slice> names, out int close)
     {
-        close = _close;
-        if (_state != State.Complete || open != _open)
+        close = _scan.Close;
+        if (!_found || !_scan.Complete || open != _open)
         {
-            _state = State.Abandoned;
             return false;
         }
 
@@ -122,83 +99,6 @@ internal sealed class EarlyNames
         _taken && ReferenceEquals(snapshot, _snapshot) && _resolved == count && count == Names.Count
             ? _positions.AsSpan(0, count)
             : default;
-
-    /// <summary>The scan of <see cref="ExtenderArgsReader.TryScanNames"/>, stopping where the arrived bytes end.</summary>
-    private void Scan(ReadOnlySpan<byte> body)
-    {
-        var i = _at;
-        while (true)
-        {
-            while (i < body.Length && body[i] is (byte)' ' or (byte)'\t')
-            {
-                i++;
-            }
-
-            if (i >= body.Length || _state is State.Complete or State.Abandoned)
-            {
-                break;
-            }
-
-            var b = body[i];
-            if (_state == State.AfterElement)
-            {
-                if (b == (byte)',')
-                {
-                    _state = State.Element;
-                    i++;
-                    continue;
-                }
-
-                Finish(b, i);
-                break;
-            }
-
-            if (_state == State.First && b == (byte)']')
-            {
-                Finish(b, i);
-                break;
-            }
-
-            if (b != (byte)'"')
-            {
-                _state = State.Abandoned;
-                break;
-            }
-
-            var contents = i + 1;
-            var length = body[contents..].IndexOfAnyExcept(ExtenderArgsReader.PlainNameBytes);
-            if (length < 0)
-            {
-                // The name has not fully arrived: take it up again from its opening quote.
-                break;
-            }
-
-            if (body[contents + length] != (byte)'"')
-            {
-                _state = State.Abandoned;
-                break;
-            }
-
-            Names.Add(new Utf8Slice(contents, length, false));
-            _state = State.AfterElement;
-            i = contents + length + 1;
-        }
-
-        _at = i;
-    }
-
-    private void Finish(byte b, int i)
-    {
-        if (b == (byte)']')
-        {
-            _state = State.Complete;
-            _close = i;
-        }
-        else
-        {
-            _state = State.Abandoned;
-        }
-    }
 
     /// <summary>Resolves the names not yet resolved, all in one snapshot (a new snapshot starts over).</summary>
     private void Resolve(ReadOnlySpan<byte> body, ClusterSnapshot snapshot)

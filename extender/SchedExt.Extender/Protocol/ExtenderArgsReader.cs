@@ -136,60 +136,25 @@ internal static class ExtenderArgsReader
     }
 
     /// <summary>
-    /// Reads the elements of a NodeNames array whose first element starts at or after <paramref name="start"/> (just
-    /// past the <c>[</c>) when they are in the plain form kube-scheduler writes: strings of printable ASCII without
-    /// escapes, separated by commas, with optional spaces and tabs (no line breaks, so line numbers stay right). On success every name is added and
+    /// Reads the NodeNames array whose first element starts at or after <paramref name="start"/> (just past the
+    /// <c>[</c>) when it is in the plain form (<see cref="NameScan"/>). On success every name is added and
     /// <paramref name="close"/> is the index of the closing <c>]</c>; anything else adds nothing and returns false, and
     /// the JSON reader parses (and judges) the array itself.
     /// </summary>
     internal static bool TryScanNames(ReadOnlySpan<byte> body, int start, List<Utf8Slice> names, out int close)
     {
         var before = names.Count;
-        var i = SkipWhitespace(body, start);
-        if (i < body.Length && body[i] == (byte)']')
+        var scan = new NameScan(start);
+        scan.Run(body, names);
+        if (scan.Complete)
         {
-            close = i;
+            close = scan.Close;
             return true;
-        }
-
-        while (i < body.Length && body[i] == (byte)'"')
-        {
-            var contents = i + 1;
-            var length = body[contents..].IndexOfAnyExcept(PlainNameBytes);
-            if (length < 0 || body[contents + length] != (byte)'"')
-            {
-                break;
-            }
-
-            names.Add(new Utf8Slice(contents, length, false));
-            i = SkipWhitespace(body, contents + length + 1);
-            if (i < body.Length && body[i] == (byte)']')
-            {
-                close = i;
-                return true;
-            }
-
-            if (i >= body.Length || body[i] != (byte)',')
-            {
-                break;
-            }
-
-            i = SkipWhitespace(body, i + 1);
         }
 
         names.RemoveRange(before, names.Count - before);
         close = -1;
         return false;
-    }
-
-    private static int SkipWhitespace(ReadOnlySpan<byte> body, int i)
-    {
-        while (i < body.Length && body[i] is (byte)' ' or (byte)'\t')
-        {
-            i++;
-        }
-
-        return i;
     }
 
     private static void ReadNodes(ref Utf8JsonReader reader, VerbScratch scratch, int offset)
