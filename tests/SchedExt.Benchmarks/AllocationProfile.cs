@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,8 +37,8 @@ internal static class AllocationProfile
         var pending = services.GetRequiredService<PendingPods>();
         var options = services.GetRequiredService<IOptionsMonitor<ExtenderOptions>>();
         var gpuResource = Encoding.UTF8.GetBytes(options.CurrentValue.GpuResourceName);
-        var filter = Private<Action<VerbScratch>>(verbs, "Filter");
-        var prioritize = Private<Action<VerbScratch>>(verbs, "Prioritize");
+        Action<VerbScratch> filter = verbs.Filter;
+        Action<VerbScratch> prioritize = verbs.Prioritize;
 
         // Over real Kestrel: what types the extender's filter and prioritize allocate per request, all threads.
         var sink = new byte[64 * 1024];
@@ -281,8 +280,4 @@ internal static class AllocationProfile
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine($"| {step} | {candidates.ToString("N0", c)} | {(total / (double)Runs).ToString("N0", c)} | {min.ToString("N0", c)} | {max.ToString("N0", c)} | {(ticks * 1_000_000.0 / System.Diagnostics.Stopwatch.Frequency / Runs).ToString("N1", c)} |");
     }
-
-    private static T Private<T>(object target, string method)
-        where T : Delegate =>
-        target.GetType().GetMethod(method, BindingFlags.Instance | BindingFlags.NonPublic)!.CreateDelegate<T>(target);
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Reflection;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,8 +40,8 @@ public class ExtenderVerbBenchmarks
         _servers = await BenchServers.StartAsync();
         var services = _servers.ExtenderServices;
         var verbs = services.GetRequiredService<ExtenderVerbs>();
-        _filter = Private(verbs, "Filter");
-        _prioritize = Private(verbs, "Prioritize");
+        _filter = verbs.Filter;
+        _prioritize = verbs.Prioritize;
         _state = services.GetRequiredService<ClusterState>();
         _planner = services.GetRequiredService<PlacementPlanner>();
         _requests = services.GetRequiredService<RequestCache>();
@@ -118,6 +117,4 @@ public class ExtenderVerbBenchmarks
         _scratch.Append(new ReadOnlySequence<byte>(_body));
     }
 
-    private static Action<VerbScratch> Private(object target, string method) =>
-        target.GetType().GetMethod(method, BindingFlags.Instance | BindingFlags.NonPublic)!.CreateDelegate<Action<VerbScratch>>(target);
 }

@@ -17,8 +17,6 @@ internal sealed class LoopbackLoad : IDisposable
 
     private LoopbackLoad(Connection[] connections) => _connections = connections;
 
-    public int Connections => _connections.Length;
-
     /// <summary>Opens <paramref name="connections"/> connections to <paramref name="server"/> that will POST <paramref name="body"/> to <paramref name="path"/>.</summary>
     public static async Task<LoopbackLoad> ConnectAsync(IPEndPoint server, string path, byte[] body, int connections)
     {

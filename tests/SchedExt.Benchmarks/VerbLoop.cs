@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Reflection;
 using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Extender.Protocol;
 using SchedExt.Extender.Verbs;
@@ -22,13 +21,12 @@ internal static class VerbLoop
         var evict = new byte[evictKb * 1024];
         await using var servers = await BenchServers.StartAsync();
         var verbs = servers.ExtenderServices.GetRequiredService<ExtenderVerbs>();
-        var method = verb switch
+        Action<VerbScratch> call = verb switch
         {
-            "filter" => "Filter",
-            "prioritize" => "Prioritize",
+            "filter" => verbs.Filter,
+            "prioritize" => verbs.Prioritize,
             _ => throw new ArgumentException($"verb must be filter or prioritize, not '{verb}'", nameof(verb)),
         };
-        var call = verbs.GetType().GetMethod(method, BindingFlags.Instance | BindingFlags.NonPublic)!.CreateDelegate<Action<VerbScratch>>(verbs);
         var body = ExtenderWorkload.ArgsBody(candidates);
         var scratch = new VerbScratch();
         var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);

@@ -136,7 +136,8 @@ internal sealed partial class ExtenderVerbs(
         }
     }
 
-    private void Filter(VerbScratch s)
+    /// <summary>Filter over a request already in <paramref name="s"/>, reply left in its writer (internal for the benchmarks).</summary>
+    internal void Filter(VerbScratch s)
     {
         ExtenderArgsReader.Read(s, GpuResource);
         var w = s.Writer;
@@ -219,7 +220,8 @@ internal sealed partial class ExtenderVerbs(
         }
     }
 
-    private void Prioritize(VerbScratch s)
+    /// <summary>Prioritize over a request already in <paramref name="s"/> (internal for the benchmarks).</summary>
+    internal void Prioritize(VerbScratch s)
     {
         ExtenderArgsReader.Read(s, GpuResource);
         var resolved = ResolveRequest(s, out var compiled, out var group, out _);
