@@ -1,6 +1,5 @@
 using System.Text;
 using SchedExt.Extender.State;
-using SchedExt.Topology.Shapes;
 
 namespace SchedExt.Extender.Tests.State;
 
@@ -96,9 +95,9 @@ public sealed class NodeNameIndexTests
     [Fact]
     public void ClusterState_PodChangesKeepTheIndex_NodeChangesRebuildIt()
     {
-        var catalog = new ShapeCatalog();
-        var state = new ClusterState(catalog, TimeProvider.System);
-        NodeInfo Node(string name) => new(name, ReferenceTopologies.Dgx1V100, catalog.GetOrAdd(ReferenceTopologies.Dgx1V100), SchedExt.Topology.Requests.MachineKind.BareMetal, "r1", null, null);
+        var kit = new SourceKit();
+        var state = kit.State;
+        NodeInfo Node(string name) => kit.DgxNode(name);
         state.ReplaceAll([Node("a"), Node("b")], []);
         var first = state.Current;
         Assert.Equal("b", first.NodeAt(first.IndexOf("b"u8)).Name);

@@ -37,6 +37,10 @@ internal sealed class SourceKit
 
     public PodReader PodReader { get; }
 
+    /// <summary>A bare-metal DGX-1V node named <paramref name="name"/> in rack r1, its shape from <see cref="Catalog"/>.</summary>
+    public NodeInfo DgxNode(string name) =>
+        new(name, ReferenceTopologies.Dgx1V100, Catalog.GetOrAdd(ReferenceTopologies.Dgx1V100), SchedExt.Topology.Requests.MachineKind.BareMetal, "r1", null, null);
+
     public IOptions<ExtenderOptions> WrappedOptions => Microsoft.Extensions.Options.Options.Create(Options);
 
     public static ILogger<T> Silent<T>() => NullLogger<T>.Instance;
