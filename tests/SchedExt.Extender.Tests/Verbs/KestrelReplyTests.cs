@@ -1,12 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using SchedExt.Extender.Sources;
-using SchedExt.Extender.State;
 
 namespace SchedExt.Extender.Tests.Verbs;
 
@@ -15,39 +9,22 @@ namespace SchedExt.Extender.Tests.Verbs;
 /// with a Content-Length: every byte must arrive, the length must match and nothing may be chunked (the in-memory
 /// test server checks none of this).
 /// </summary>
-public sealed class KestrelReplyTests : IAsyncLifetime
+public sealed class KestrelReplyTests : IDisposable
 {
     private const string Pod = """{"metadata":{"name":"big","namespace":"ml","uid":"u-big","annotations":{"schedext.io/interconnect":"nvlink"}},"spec":{"containers":[{"name":"c","resources":{"limits":{"nvidia.com/gpu":"4"}}}]}}""";
 
-    private WebApplication _app = null!;
-    private Uri _address = null!;
-    private string[] _known = [];
+    private readonly ExtenderFactory _factory;
+    private readonly string[] _known;
 
-    public async Task InitializeAsync()
+    public KestrelReplyTests()
     {
-        _app = ExtenderApp.Build(["--urls", "http://127.0.0.1:0"], builder =>
-        {
-            builder.Configuration["SchedExt:Extender:Demo"] = "true";
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        });
-        await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        _address = new Uri(address);
-        var state = _app.Services.GetRequiredService<ClusterState>();
-        for (var i = 0; i < 200 && !state.Current.Synced; i++)
-        {
-            await Task.Delay(25);
-        }
-
-        _known = DemoCluster.Build().Nodes.Select(n => n.Metadata.Name).ToArray();
-        Assert.True(state.Current.Synced, "demo cluster not loaded");
+        var demo = DemoCluster.Build();
+        _known = demo.Nodes.Select(n => n.Metadata.Name).ToArray();
+        _factory = new ExtenderFactory(demo.Nodes.Concat<object>(demo.Pods));
+        _factory.UseKestrel(0);
     }
 
-    public async Task DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public void Dispose() => _factory.Dispose();
 
     [Theory]
     [InlineData(1)]
@@ -88,7 +65,9 @@ public sealed class KestrelReplyTests : IAsyncLifetime
     {
         var body = $$"""{"Pod":{{Pod}},"NodeNames":[{{string.Join(',', names.Select(n => "\"" + n + "\""))}}]}""";
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var client = new HttpClient { BaseAddress = _address, Timeout = TimeSpan.FromSeconds(20) };
+        await _factory.WaitSyncedAsync();
+        using var client = _factory.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(20);
         using var response = await client.PostAsync("/" + verb, content);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Null(response.Headers.TransferEncodingChunked);
