@@ -1,3 +1,4 @@
+using System.Globalization;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
@@ -28,13 +29,13 @@ public static class Program
                 await ServerAllocations.ServeAsync();
                 return;
             case ["http-loop", var verb, var candidates, var count]:
-                await VerbLoop.RunHttpAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), int.Parse(count, System.Globalization.CultureInfo.InvariantCulture));
+                await VerbLoop.RunHttpAsync(verb, Int(candidates), Int(count));
                 return;
             case ["verb-loop", var verb, var candidates, var seconds]:
-                await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), 0);
+                await VerbLoop.RunAsync(verb, Int(candidates), double.Parse(seconds, CultureInfo.InvariantCulture), 0);
                 return;
             case ["verb-loop", var verb, var candidates, var seconds, var evictKb]:
-                await VerbLoop.RunAsync(verb, int.Parse(candidates, System.Globalization.CultureInfo.InvariantCulture), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture), int.Parse(evictKb, System.Globalization.CultureInfo.InvariantCulture));
+                await VerbLoop.RunAsync(verb, Int(candidates), double.Parse(seconds, CultureInfo.InvariantCulture), Int(evictKb));
                 return;
         }
 
@@ -43,4 +44,6 @@ public static class Program
         var config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(20));
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
     }
+
+    private static int Int(string text) => int.Parse(text, CultureInfo.InvariantCulture);
 }
