@@ -76,6 +76,10 @@ internal static class ExtenderArgsReader
             var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
             throw new ProtocolException($"malformed JSON at line {line + 1}, byte {position} of the line: {(at < 0 ? message : message[..at])}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw ProtocolException.UndecodableString(e);
+        }
     }
 
     /// <summary>The body range a fast scan consumed without the JSON reader (empty when none).</summary>

@@ -43,6 +43,10 @@ internal static class SmallArgsReader
         {
             throw new ProtocolException($"malformed JSON: {ExtenderArgsReader.FirstLine(e.Message)}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            throw ProtocolException.UndecodableString(e);
+        }
 
         return new BindingArgs(
             Required(name, "PodName"),
@@ -95,6 +99,10 @@ internal static class SmallArgsReader
         catch (JsonException e)
         {
             throw new ProtocolException($"malformed JSON: {ExtenderArgsReader.FirstLine(e.Message)}", e);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw ProtocolException.UndecodableString(e);
         }
     }
 

@@ -74,18 +74,6 @@ internal sealed partial class ExtenderVerbs(
             context.Response.ContentLength = scratch.Output.WrittenCount;
             await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (InvalidOperationException e) when (e.Source == "System.Text.Json")
-        {
-            // e.g. a lone UTF-16 surrogate escape in a string: not JSON kube-scheduler sends, but still bad input.
-            status = StatusCodes.Status400BadRequest;
-            Log.BadRequest(log, verb, e.Message);
-            if (!context.Response.HasStarted)
-            {
-                context.Response.StatusCode = status;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync("invalid JSON string: " + e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
-            }
-        }
         catch (ProtocolException e)
         {
             status = StatusCodes.Status400BadRequest;

@@ -39,7 +39,15 @@ internal ref struct AnnotationReader
 
     public static NodeTopology Read(ReadOnlySpan<byte> utf8)
     {
-        CheckVersionFirst(utf8);
+        try
+        {
+            CheckVersionFirst(utf8);
+        }
+        catch (InvalidOperationException)
+        {
+            // A key that cannot be decoded (the reader's only InvalidOperationException here); the full pass reports it with its path.
+        }
+
         var reader = new AnnotationReader(utf8);
         try
         {
@@ -48,6 +56,12 @@ internal ref struct AnnotationReader
         catch (JsonException e)
         {
             throw new TopologyFormatException(reader.Path, "invalid JSON: " + e.Message, e);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Only the JSON reader throws this here: a string it accepts but cannot decode, e.g. a lone UTF-16 surrogate
+            // escape ("\ud800").
+            throw new TopologyFormatException(reader.Path, "invalid JSON string: " + e.Message, e);
         }
     }
 

@@ -136,6 +136,8 @@ public sealed class TopologyAnnotationTests
     [InlineData("trailing content", """{"v":1,"gpus":[],"gpuLinks":[]} {}""", "$", "invalid JSON: ")]
     [InlineData("single quotes", """{'v':1}""", "$", "invalid JSON: ")]
     [InlineData("deep nesting", """{"v":1,"gpus":[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]],"gpuLinks":[]}""", "gpus[0]", "expected an object, found an array")]
+    [InlineData("lone surrogate escape in a value", """{"v":1,"gpus":[{"i":0,"product":"\ud800"}],"gpuLinks":["X"]}""", "gpus[0].product", "invalid JSON string: ")]
+    [InlineData("lone surrogate escape in a key", """{"v":1,"gpus":[{"i":0,"\udc00":1}],"gpuLinks":["X"]}""", "gpus[0]", "invalid JSON string: ")]
     public void Parse_MalformedAnnotation_NamesTheField(string name, string json, string field, string reason)
     {
         _ = name;
