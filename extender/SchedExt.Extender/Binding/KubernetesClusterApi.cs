@@ -52,10 +52,24 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
     internal static long GpuCount(V1PodSpec? spec, string gpuResource)
     {
         static long Of(V1Container c, string resource) =>
-            c.Resources?.Limits?.TryGetValue(resource, out var l) == true ? (long)l.ToDecimal()
-            : c.Resources?.Requests?.TryGetValue(resource, out var r) == true ? (long)r.ToDecimal() : 0;
+            c.Resources?.Limits?.TryGetValue(resource, out var l) == true ? Count(l)
+            : c.Resources?.Requests?.TryGetValue(resource, out var r) == true ? Count(r) : 0;
 
-        var sum = spec?.Containers?.Sum(c => Of(c, gpuResource)) ?? 0;
+        // A count beyond any node (e.g. "1e100", which a decimal cannot hold) saturates: such a pod holds everything.
+        static long Count(ResourceQuantity quantity)
+        {
+            try
+            {
+                var value = quantity.ToDecimal();
+                return value >= long.MaxValue / 2 ? long.MaxValue / 2 : (long)value;
+            }
+            catch (OverflowException)
+            {
+                return long.MaxValue / 2;
+            }
+        }
+
+        var sum = spec?.Containers?.Aggregate(0L, (total, c) => Math.Min(total + Of(c, gpuResource), long.MaxValue / 2)) ?? 0;
         var init = spec?.InitContainers?.Select(c => Of(c, gpuResource)).DefaultIfEmpty(0).Max() ?? 0;
         return Math.Max(sum, init);
     }

@@ -82,8 +82,8 @@ internal sealed class KubernetesClusterSource : BackgroundService
         }
 
         await Task.WhenAll(
-            WatchLoopAsync(NodesKind, versions.Nodes, RelistNodesAsync, WatchNodes, ApplyNode, stoppingToken),
-            WatchLoopAsync(PodsKind, versions.Pods, RelistPodsAsync, WatchPods, ApplyPod, stoppingToken)).ConfigureAwait(false);
+            WatchLoopAsync(ContactStream.Nodes, versions.Nodes, RelistNodesAsync, WatchNodes, ApplyNode, stoppingToken),
+            WatchLoopAsync(ContactStream.Pods, versions.Pods, RelistPodsAsync, WatchPods, ApplyPod, stoppingToken)).ConfigureAwait(false);
     }
 
     private async Task<(List<NodeInfo> Nodes, string Version)> ListNodesAsync(CancellationToken ct)
@@ -101,7 +101,7 @@ internal sealed class KubernetesClusterSource : BackgroundService
             foreach (var node in page.Items)
             {
                 count++;
-                if (_nodeReader.Read(node) is { } info)
+                if (Guarded(NodesKind, node, _nodeReader.Read) is { } info)
                 {
                     infos.Add(info);
                     names.Add(info.Name);
@@ -130,7 +130,7 @@ internal sealed class KubernetesClusterSource : BackgroundService
             foreach (var pod in page.Items)
             {
                 count++;
-                if (_podReader.Read(pod) is { } allocation)
+                if (Guarded(PodsKind, pod, _podReader.Read) is { } allocation)
                 {
                     allocations.Add(allocation);
                 }
@@ -141,6 +141,27 @@ internal sealed class KubernetesClusterSource : BackgroundService
         version ??= string.Empty;
         _logger.Listed(count, PodsKind, version);
         return (allocations, version);
+    }
+
+    /// <summary>
+    /// Reads one listed object; an object the reader cannot handle is logged and left out instead of failing the whole
+    /// list (one bad annotation must not keep the extender from ever syncing).
+    /// </summary>
+    private TResult? Guarded<T, TResult>(string kind, T item, Func<T, TResult?> read)
+        where T : IKubernetesObject<V1ObjectMeta>
+        where TResult : class
+    {
+        try
+        {
+            return read(item);
+        }
+#pragma warning disable CA1031 // One object's defect must not stop the list; it is logged with the object's name.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _logger.ObjectUnreadable(e, kind, item.Metadata?.Name ?? "(unnamed)");
+            return null;
+        }
     }
 
     private async Task<string> RelistNodesAsync(CancellationToken ct)
@@ -206,7 +227,7 @@ internal sealed class KubernetesClusterSource : BackgroundService
     }
 
     private async Task WatchLoopAsync<T>(
-        string kind,
+        ContactStream stream,
         string version,
         Func<CancellationToken, Task<string>> relist,
         Func<string, Action<Exception>, CancellationToken, IAsyncEnumerable<(WatchEventType, T)>> watch,
@@ -214,6 +235,7 @@ internal sealed class KubernetesClusterSource : BackgroundService
         CancellationToken ct)
         where T : IKubernetesObject<V1ObjectMeta>
     {
+        var kind = stream == ContactStream.Nodes ? NodesKind : PodsKind;
         string? current = version;
         var delay = InitialBackoff;
         while (!ct.IsCancellationRequested)
@@ -230,20 +252,21 @@ internal sealed class KubernetesClusterSource : BackgroundService
                         break;
                     }
 
-                    _state.Touch();
+                    _state.Touch(stream);
                     if (type != WatchEventType.Bookmark)
                     {
-                        apply(type, item);
+                        Apply(kind, apply, type, item);
                     }
 
                     current = item.Metadata?.ResourceVersion ?? current;
                     delay = InitialBackoff;
                 }
 
-                _state.Touch();
                 switch (streamError)
                 {
                     case null:
+                        // Closed by its timeout: the API server answered to the end.
+                        _state.Touch(stream);
                         _logger.WatchClosed(kind, current);
                         break;
                     case KubernetesException k when IsExpired(k.Status):
@@ -287,6 +310,25 @@ internal sealed class KubernetesClusterSource : BackgroundService
 
                 delay = Next(delay);
             }
+        }
+    }
+
+    /// <summary>
+    /// Applies one watch event. An event the readers cannot handle is logged and skipped, its object left as it was:
+    /// failing the watch instead would bring the same event back on every retry and freeze the whole kind.
+    /// </summary>
+    private void Apply<T>(string kind, Action<WatchEventType, T> apply, WatchEventType type, T item)
+        where T : IKubernetesObject<V1ObjectMeta>
+    {
+        try
+        {
+            apply(type, item);
+        }
+#pragma warning disable CA1031 // One object's defect must not stop the watch; it is logged with the object's name.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            _logger.ObjectUnreadable(e, kind, item.Metadata?.Name ?? "(unnamed)");
         }
     }
 

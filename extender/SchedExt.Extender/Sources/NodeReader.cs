@@ -111,8 +111,9 @@ internal sealed class NodeReader : INodeInfoReader
         {
             value = quantity.ToDecimal();
         }
-        catch (FormatException)
+        catch (Exception e) when (e is FormatException or OverflowException)
         {
+            // Not a number, or beyond what a decimal holds (e.g. "1e100"): reported below as an invalid count.
             value = -1;
         }
 

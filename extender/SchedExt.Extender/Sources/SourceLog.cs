@@ -36,6 +36,9 @@ internal static partial class SourceLog
     [LoggerMessage(2025, LogLevel.Warning, "Watch of {Kind} delivered an unreadable event; listing again so nothing is missed")]
     public static partial void WatchUnreadable(this ILogger logger, Exception exception, string kind);
 
+    [LoggerMessage(2026, LogLevel.Error, "Could not read {Kind} {Name}; it is skipped and the rest of the {Kind} are kept up to date")]
+    public static partial void ObjectUnreadable(this ILogger logger, Exception exception, string kind, string name);
+
     [LoggerMessage(2030, LogLevel.Information, "Loaded {Nodes} GPU nodes and {Pods} GPU pods from {Path}")]
     public static partial void SnapshotLoaded(this ILogger logger, int nodes, int pods, string path);
 

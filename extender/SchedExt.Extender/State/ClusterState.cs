@@ -18,7 +18,8 @@ internal sealed class ClusterState
     private bool _namesChanged = true;
     private bool _synced;
     private long _version;
-    private long _lastContactTicks;
+    private long _nodesContactTicks;
+    private long _podsContactTicks;
 
     public ClusterState(ShapeCatalog catalog, TimeProvider time)
     {
@@ -29,12 +30,15 @@ internal sealed class ClusterState
     /// <summary>The catalog every node's shape is interned in.</summary>
     public ShapeCatalog Catalog { get; }
 
-    /// <summary>When a source last heard from its backend (event, bookmark or successful list); null before that.</summary>
+    /// <summary>
+    /// When the source last heard from its backend about both nodes and pods (event, bookmark or successful list): the
+    /// older of the two, so one silent stream makes the whole state stale; null until both have been heard.
+    /// </summary>
     public DateTimeOffset? LastContact
     {
         get
         {
-            var ticks = Interlocked.Read(ref _lastContactTicks);
+            var ticks = Math.Min(Interlocked.Read(ref _nodesContactTicks), Interlocked.Read(ref _podsContactTicks));
             return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
         }
     }
@@ -62,8 +66,16 @@ internal sealed class ClusterState
         }
     }
 
-    /// <summary>Records that the backend answered, for readiness (a watch that is silent too long is stale).</summary>
-    public void Touch() => Interlocked.Exchange(ref _lastContactTicks, _time.GetUtcNow().UtcTicks);
+    /// <summary>Records that the backend answered about nodes and pods, for readiness (a watch that is silent too long is stale).</summary>
+    public void Touch()
+    {
+        Touch(ContactStream.Nodes);
+        Touch(ContactStream.Pods);
+    }
+
+    /// <summary>Records that the backend answered about one kind (its list or watch).</summary>
+    public void Touch(ContactStream stream) =>
+        Interlocked.Exchange(ref stream == ContactStream.Nodes ? ref _nodesContactTicks : ref _podsContactTicks, _time.GetUtcNow().UtcTicks);
 
     public void UpsertNode(NodeInfo node)
     {
@@ -134,7 +146,15 @@ internal sealed class ClusterState
             _dirty = true;
         }
 
-        Touch();
+        if (nodes is not null)
+        {
+            Touch(ContactStream.Nodes);
+        }
+
+        if (pods is not null)
+        {
+            Touch(ContactStream.Pods);
+        }
     }
 
     /// <summary>Marks the first full sync done without replacing anything.</summary>
@@ -199,4 +219,11 @@ internal sealed class ClusterState
 
         return new ClusterSnapshot(++_version, _time.GetUtcNow(), _synced, nodes, new Dictionary<string, PodAllocation>(_pods, StringComparer.Ordinal), groups, used, index, dense);
     }
+}
+
+/// <summary>The two kinds a cluster source lists and watches, each with its own last contact.</summary>
+internal enum ContactStream
+{
+    Nodes,
+    Pods,
 }

@@ -1,4 +1,5 @@
 using k8s;
+using k8s.Models;
 using SchedExt.Extender.Sources;
 using SchedExt.Testing;
 using SchedExt.Topology.Annotation;
@@ -123,6 +124,70 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_UnreadableObjects_SyncsAndServesTheRest()
+    {
+        // Each of these once made the initial list throw, so the extender never became ready.
+        const string LoneSurrogate = """{"v":1,"gpus":[{"i":0,"product":"\ud800"}],"gpuLinks":["X"]}""";
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        _server.PutNode(KubeObjects.Node("bad-topology", 1, LoneSurrogate));
+        var hugeCount = KubeObjects.Node("huge-count", 8, H200);
+        hugeCount.Status.Allocatable["nvidia.com/gpu"] = new ResourceQuantity("1e100");
+        _server.PutNode(hugeCount);
+        var greedy = KubeObjects.Pod("ml", "greedy", "gpu-1", null);
+        greedy.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { ["nvidia.com/gpu"] = new("1e100") } };
+        _server.PutPod(greedy);
+        var kit = new SourceKit();
+
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        var snapshot = kit.State.Current;
+        Assert.Equal(["bad-topology", "gpu-1"], snapshot.Nodes.Keys.Order(StringComparer.Ordinal));
+        Assert.False(snapshot.FindNode("bad-topology")!.Info.Topology.IsKnown);
+        Assert.StartsWith("malformed: gpus[0].product: invalid JSON string", snapshot.FindNode("bad-topology")!.Info.TopologyProblem, StringComparison.Ordinal);
+        Assert.Equal(0xFFUL, snapshot.FindNode("gpu-1")!.UsedGpus);
+    }
+
+    [Fact]
+    public async Task Watch_UnreadableAnnotationArrives_WatchKeepsDeliveringLaterChanges()
+    {
+        const string LoneSurrogate = """{"v":1,"gpus":[{"i":0,"product":"\ud800"},{"i":1}],"gpuLinks":["X NV1","NV1 X"]}""";
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        _server.PutNode(KubeObjects.Node("gpu-2", 2, null));
+        var kit = new SourceKit();
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        _server.ModifyNode("gpu-2", n => n.Metadata.Annotations = new Dictionary<string, string> { ["schedext.io/topology"] = LoneSurrogate });
+        _server.ModifyNode("gpu-1", n => n.Metadata.Labels["schedext.io/rack"] = "r1");
+
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.FindNode("gpu-1")?.Info.Rack == "r1", "the change after the bad annotation");
+        Assert.StartsWith("malformed: ", kit.State.Current.FindNode("gpu-2")!.Info.TopologyProblem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_PodsFailingWhileNodesAnswer_ContactStopsAdvancing()
+    {
+        var kit = new SourceKit(new ExtenderOptions { WatchTimeout = TimeSpan.FromSeconds(1) });
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        // Pods can no longer be listed or watched (e.g. RBAC revoked); nodes keep sending bookmarks.
+        _server.FailNext("WATCH pods", 100_000, System.Net.HttpStatusCode.Forbidden);
+        _server.FailNext("LIST pods", 100_000, System.Net.HttpStatusCode.Forbidden);
+        var podWatches = _server.Requests("WATCH pods");
+        await SourceKit.WaitUntilAsync(() => _server.Requests("WATCH pods") > podWatches + 1, "the pod watch ended and failed to return");
+        await NodeWatchesAnswerAsync();
+        var stale = kit.State.LastContact;
+        await NodeWatchesAnswerAsync();
+
+        // The contact is the older of the two kinds': nodes' keeps moving, pods' does not, so readiness will see it.
+        Assert.Equal(stale, kit.State.LastContact);
+        _server.ClearFailures();
+        await SourceKit.WaitUntilAsync(() => kit.State.LastContact > stale, "contact again once pods answer");
+    }
+
+    [Fact]
     public async Task Start_ApiUnavailable_RetriesUntilItAnswers()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
@@ -180,6 +245,13 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
         1 => "4,5",
         _ => "6,7",
     };
+
+    /// <summary>Waits for two more node watches (each after bookmarks and a 1-second close): nodes keep answering.</summary>
+    private async Task NodeWatchesAnswerAsync()
+    {
+        var nodeWatches = _server.Requests("WATCH nodes");
+        await SourceKit.WaitUntilAsync(() => _server.Requests("WATCH nodes") > nodeWatches + 1, "node watches still answering");
+    }
 
     private async Task StartAsync(SourceKit kit)
     {
