@@ -128,15 +128,26 @@ public sealed class FakeApiServer : IAsyncDisposable
     public IReadOnlyList<(string ContentType, string Body)> Patches(string key) =>
         [.. _patches.Where(p => p.Key == key).Select(p => (p.ContentType, p.Body))];
 
-    /// <summary>Answers the next <paramref name="count"/> requests matching <paramref name="key"/> (see <see cref="Requests"/>) with <paramref name="status"/>.</summary>
-    public void FailNext(string key, int count = 1, HttpStatusCode status = HttpStatusCode.InternalServerError)
+    /// <summary>
+    /// Answers the next <paramref name="count"/> requests matching <paramref name="key"/> (see <see cref="Requests"/>)
+    /// with <paramref name="status"/>, after letting <paramref name="afterPassing"/> of them through as usual.
+    /// </summary>
+    public void FailNext(string key, int count = 1, HttpStatusCode status = HttpStatusCode.InternalServerError, int afterPassing = 0)
     {
         var queue = _failures.GetOrAdd(key, _ => new ConcurrentQueue<HttpStatusCode>());
+        for (var i = 0; i < afterPassing; i++)
+        {
+            queue.Enqueue(Pass);
+        }
+
         for (var i = 0; i < count; i++)
         {
             queue.Enqueue(status);
         }
     }
+
+    /// <summary>A queued entry that lets its request through (see <see cref="FailNext"/>).</summary>
+    private const HttpStatusCode Pass = 0;
 
     /// <summary>Drops every queued <see cref="FailNext"/> failure.</summary>
     public void ClearFailures() => _failures.Clear();
@@ -362,7 +373,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     private async Task<bool> CountAndFailAsync(HttpContext context, string key)
     {
         _requests.AddOrUpdate(key, 1, (_, n) => n + 1);
-        if (_failures.TryGetValue(key, out var queue) && queue.TryDequeue(out var status))
+        if (_failures.TryGetValue(key, out var queue) && queue.TryDequeue(out var status) && status != Pass)
         {
             if (key == "POST pods/binding")
             {

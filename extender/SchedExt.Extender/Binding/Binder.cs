@@ -145,7 +145,7 @@ internal sealed partial class Binder(
 
             if (taken != 0)
             {
-                await ReleaseAsync(claimed, ct).ConfigureAwait(false);
+                await ReleaseAsync(claimed).ConfigureAwait(false);
                 reservations.Release(nodeName, uid);
                 exclude |= taken;
                 metrics.Bind("conflict_retry");
@@ -337,46 +337,76 @@ internal sealed partial class Binder(
 
     /// <summary>
     /// Undoes an attempt: releases its claims (by version) and its reservation, and restores the pod's annotations if
-    /// <paramref name="written"/> (what this attempt wrote) is still what the pod carries.
+    /// <paramref name="written"/> (what this attempt wrote) is still what the pod carries. Never throws.
     /// </summary>
+    /// <remarks>
+    /// When the attempt wrote the assignment and the Binding's fate is unknown — the pod cannot be read back, or it reads
+    /// as bound here with this very assignment — the claims and the reservation are kept: they may guard GPUs a running
+    /// pod uses. If the pod was not bound after all, the claims fall stale (holder never bound in time) and the janitor
+    /// removes them, and the reservation expires; the scheduler's retry of this pod reuses both meanwhile.
+    /// </remarks>
     private async Task UndoAsync(string ns, string name, string node, string uid, List<HeldClaim> claims, Dictionary<string, string?>? written, PodRecord pod)
     {
-        // Best effort with a fresh token: whatever cannot be undone now is found stale later (holder never bound).
-        using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
-        var current = written is null ? null : await TryGetPodAsync(ns, name).ConfigureAwait(false);
-        if (written is not null && current is not null && current.NodeName is null
-            && current.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == written[SchedExtKeys.AssignedGpus])
+        if (written is not null)
         {
-            try
+            var current = await TryGetPodAsync(ns, name).ConfigureAwait(false);
+            var ours = current is not null && current.Uid == uid
+                && current.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == written[SchedExtKeys.AssignedGpus];
+            if (current is null || (ours && current.NodeName == node))
             {
-                var restore = new Dictionary<string, string?>(StringComparer.Ordinal);
-                foreach (var key in new[] { SchedExtKeys.AssignedGpus, SchedExtKeys.AssignedUuids, SchedExtKeys.AssignedNuma, SchedExtKeys.AssignedNics, SchedExtKeys.PlacementScore })
-                {
-                    restore[key] = pod.Annotations.GetValueOrDefault(key);
-                }
-
-                await api.AnnotatePodAsync(ns, name, restore, undo.Token).ConfigureAwait(false);
+                Log.UndoKept(log, ns, name, node);
+                return;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+
+            if (ours && current.NodeName is null)
             {
-                Log.UndoFailed(log, ns, name, e.Message);
+                await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
             }
         }
 
-        await ReleaseAsync(claims, undo.Token).ConfigureAwait(false);
+        await ReleaseAsync(claims).ConfigureAwait(false);
         reservations.Release(node, uid);
     }
 
-    private async Task ReleaseAsync(List<HeldClaim> claims, CancellationToken ct)
+    /// <summary>Puts back the assignment annotations the pod had before this attempt (best effort, logged).</summary>
+    private async Task RestoreAnnotationsAsync(string ns, string name, PodRecord pod)
     {
+        using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        try
+        {
+            var restore = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var key in new[] { SchedExtKeys.AssignedGpus, SchedExtKeys.AssignedUuids, SchedExtKeys.AssignedNuma, SchedExtKeys.AssignedNics, SchedExtKeys.PlacementScore })
+            {
+                restore[key] = pod.Annotations.GetValueOrDefault(key);
+            }
+
+            await api.AnnotatePodAsync(ns, name, restore, undo.Token).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Best effort: an unrestored annotation on an unbound pod is overwritten by its next bind.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Log.UndoFailed(log, ns, name, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Releases <paramref name="claims"/> with a token of its own (the request's may be spent), logging what fails;
+    /// never throws. A claim left behind only blocks its GPU until the janitor finds it stale.
+    /// </summary>
+    private async Task ReleaseAsync(List<HeldClaim> claims)
+    {
+        using var release = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
         foreach (var claim in claims)
         {
             try
             {
                 // Only the version this pod created or reused: never someone else's newer claim of the same GPU.
-                await api.ReleaseClaimAsync(claim.Name, string.IsNullOrEmpty(claim.Version) ? null : claim.Version, ct).ConfigureAwait(false);
+                await api.ReleaseClaimAsync(claim.Name, string.IsNullOrEmpty(claim.Version) ? null : claim.Version, release.Token).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning disable CA1031 // Includes the timeout: the rest are left to the janitor, as logged.
+            catch (Exception e)
+#pragma warning restore CA1031
             {
                 Log.UndoFailed(log, claim.Name, "claim", e.Message);
             }
@@ -426,5 +456,8 @@ internal sealed partial class Binder(
 
         [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Recording an event on {Namespace}/{Pod} failed: {Error}")]
         public static partial void EventFailed(ILogger logger, string @namespace, string pod, string error);
+
+        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Binding {Namespace}/{Pod} to {Node} may have succeeded (the pod could not be read back, or reads as bound with this assignment); its claims are kept, and the janitor removes them if it never runs there")]
+        public static partial void UndoKept(ILogger logger, string @namespace, string pod, string node);
     }
 }

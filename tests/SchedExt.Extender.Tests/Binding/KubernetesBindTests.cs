@@ -87,6 +87,25 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bind_BindingFailsAndPodUnreadable_KeepsClaimsAndRetryReusesThem()
+    {
+        // The Binding's fate is unknown (its reply failed and the pod cannot be read back): it may have been created, so
+        // the claims must stay; releasing them could hand a running pod's GPUs to another pod.
+        _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.InternalServerError);
+        _api.FailNext("GET pods", 2, System.Net.HttpStatusCode.InternalServerError, afterPassing: 1);
+        var answer = await BindAsync();
+
+        Assert.Contains("binding pod ml/train to dgx failed", answer, StringComparison.Ordinal);
+        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
+
+        // It was not bound after all; the scheduler's retry takes the same GPUs and their claims.
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        Assert.Equal("0,1,2,3", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+        Assert.Equal(4, _api.Leases().Count);
+    }
+
+    [Fact]
     public async Task Bind_ClaimHeldByGonePod_IsTakenOver()
     {
         // A crashed bind elsewhere left GPU 0 claimed for a pod that no longer exists.
