@@ -61,9 +61,9 @@ internal sealed class ReasonTexts
     private ReadOnlySpan<byte> Format(in NodeVerdict verdict)
     {
         Span<char> chars = stackalloc char[512];
-        _ = verdict.TryFormatReason(chars, out var written);
-        Span<byte> utf8 = stackalloc byte[512 * 3];
-        var length = Encoding.UTF8.GetBytes(chars[..written], utf8);
+        ReadOnlySpan<char> text = verdict.TryFormatReason(chars, out var written) ? chars[..written] : verdict.ReasonText();
+        Span<byte> utf8 = text.Length <= 512 ? stackalloc byte[512 * 3] : new byte[Encoding.UTF8.GetMaxByteCount(text.Length)];
+        var length = Encoding.UTF8.GetBytes(text, utf8);
 
         // Escaped text is at most 6 bytes (\uXXXX) per input byte.
         var needed = _used + (length * 6);

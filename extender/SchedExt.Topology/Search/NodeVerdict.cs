@@ -173,7 +173,20 @@ public readonly struct NodeVerdict
     public string ReasonText()
     {
         Span<char> buffer = stackalloc char[512];
-        return TryFormatReason(buffer, out var written) ? new string(buffer[..written]) : Reason.ToString();
+        if (TryFormatReason(buffer, out var written))
+        {
+            return new string(buffer[..written]);
+        }
+
+        // Only a long product glob makes a reason this long; the text grows with it, so this ends.
+        for (var size = 4096; ; size *= 2)
+        {
+            var larger = new char[size];
+            if (TryFormatReason(larger, out written))
+            {
+                return new string(larger, 0, written);
+            }
+        }
     }
 
     public override string ToString() => Feasible ? $"fits GPUs 0x{Gpus:x} score {Score}/{MaxScore}" : ReasonText();

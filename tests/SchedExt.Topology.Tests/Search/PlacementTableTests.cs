@@ -148,6 +148,15 @@ public sealed class PlacementTableTests
     }
 
     [Fact]
+    public void ReasonText_LongProductGlob_SpellsItOut()
+    {
+        // Longer than any fixed formatting buffer: the reason still names the glob instead of an enum name.
+        var glob = "*" + new string('x', 3000) + "*";
+        var verdict = Evaluate(Pairs4, 0xF, new GpuRequest(1, ProductGlob: glob));
+        Assert.Equal($"needs 1 free GPUs matching '{glob}'; 0 free", verdict.ReasonText());
+    }
+
+    [Fact]
     public void Evaluate_RdmaRequiredOnDgx1_TakesGpusWithPixNics()
     {
         // Every DGX-1V GPU has a PIX NIC, so a 2-GPU rdma=required nvlink request is feasible and gets NIC score 1000.
