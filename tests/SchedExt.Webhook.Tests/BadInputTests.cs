@@ -22,6 +22,8 @@ public sealed class BadInputTests : IDisposable
             { "JSON array", "[]", "not a JSON object" },
             { "trailing garbage", sample + "}", "malformed AdmissionReview JSON" },
             { "v1beta1 apiVersion", sample.Replace("admission.k8s.io/v1", "admission.k8s.io/v1beta1", StringComparison.Ordinal), "apiVersion 'admission.k8s.io/v1beta1' is not supported" },
+            { "lone surrogate in the uid", """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u\ud800"}}""", "invalid JSON string" },
+            { "lone surrogate in a pod annotation", sample.Replace("\"2\"", "\"2\\udc00\"", StringComparison.Ordinal), "invalid JSON string" },
             { "missing apiVersion", """{"kind":"AdmissionReview","request":{"uid":"u"}}""", "apiVersion is missing" },
             { "wrong kind", """{"apiVersion":"admission.k8s.io/v1","kind":"Pod","request":{"uid":"u"}}""", "kind 'Pod' is not AdmissionReview" },
             { "missing request", """{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}""", "request is missing" },

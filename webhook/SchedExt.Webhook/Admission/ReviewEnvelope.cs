@@ -52,6 +52,28 @@ internal sealed class ReviewEnvelope
         {
             throw new BadReviewException($"malformed AdmissionReview JSON at byte {ex.BytePositionInLine}: {FirstSentence(ex.Message)}");
         }
+        catch (InvalidOperationException ex)
+        {
+            // The JSON reader's only InvalidOperationException here (every token's type is checked before it is read):
+            // a string it accepts but cannot decode, such as a lone UTF-16 surrogate escape ("\ud800").
+            throw new BadReviewException($"invalid JSON string in the AdmissionReview: {FirstSentence(ex.Message)}");
+        }
+    }
+
+    /// <summary>
+    /// Skips the object at the reader like <see cref="Utf8JsonReader.Skip"/>, decoding each escaped string and key in it
+    /// on the way: one that cannot be decoded is found here, as bad input, instead of later while the pod is read.
+    /// </summary>
+    private static void SkipDecodingEscapes(ref Utf8JsonReader reader)
+    {
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && !(reader.CurrentDepth == depth && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray))
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+            {
+                _ = reader.GetString();
+            }
+        }
     }
 
     private static ReviewEnvelope ReadCore(ReadOnlySpan<byte> body)
@@ -194,7 +216,7 @@ internal sealed class ReviewEnvelope
                 if (reader.TokenType == JsonTokenType.StartObject)
                 {
                     f.ObjectStart = checked((int)reader.TokenStartIndex);
-                    reader.Skip();
+                    SkipDecodingEscapes(ref reader);
                     f.ObjectLength = checked((int)reader.BytesConsumed) - f.ObjectStart;
                 }
                 else
