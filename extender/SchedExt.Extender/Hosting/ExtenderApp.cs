@@ -113,12 +113,15 @@ internal sealed class Readiness(ClusterState state, ClusterSourceInfo source, IO
             return $"not ready: waiting for the first full sync from {source.Description}";
         }
 
-        if (source.Kind == ClusterSourceKind.Kubernetes && state.LastContact is { } last)
+        if (source.Kind == ClusterSourceKind.Kubernetes)
         {
-            var silent = time.GetUtcNow() - last;
-            if (silent > options.CurrentValue.StaleAfter)
+            foreach (var stream in (ReadOnlySpan<ContactStream>)[ContactStream.Nodes, ContactStream.Pods])
             {
-                return $"not ready: no word from the API server for {silent.TotalSeconds:F0}s (limit {options.CurrentValue.StaleAfter.TotalSeconds:F0}s)";
+                if (state.LastContactOf(stream) is { } last && time.GetUtcNow() - last is var silent && silent > options.CurrentValue.StaleAfter)
+                {
+                    var kind = stream == ContactStream.Nodes ? "nodes" : "pods";
+                    return $"not ready: no word from the API server about {kind} for {silent.TotalSeconds:F0}s (limit {options.CurrentValue.StaleAfter.TotalSeconds:F0}s)";
+                }
             }
         }
 

@@ -34,13 +34,15 @@ internal sealed class ClusterState
     /// When the source last heard from its backend about both nodes and pods (event, bookmark or successful list): the
     /// older of the two, so one silent stream makes the whole state stale; null until both have been heard.
     /// </summary>
-    public DateTimeOffset? LastContact
+    public DateTimeOffset? LastContact => LastContactOf(ContactStream.Nodes) is { } nodes && LastContactOf(ContactStream.Pods) is { } pods
+        ? (nodes < pods ? nodes : pods)
+        : null;
+
+    /// <summary>When the source last heard from its backend about one kind; null before that.</summary>
+    public DateTimeOffset? LastContactOf(ContactStream stream)
     {
-        get
-        {
-            var ticks = Math.Min(Interlocked.Read(ref _nodesContactTicks), Interlocked.Read(ref _podsContactTicks));
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
+        var ticks = Interlocked.Read(ref stream == ContactStream.Nodes ? ref _nodesContactTicks : ref _podsContactTicks);
+        return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 
     /// <summary>The latest snapshot, rebuilt first if anything changed since it was published.</summary>
