@@ -144,9 +144,9 @@ internal static class SmallArgsReader
                         else
                         {
                             facts.Read(ref reader, gpuResource, $"{map}[{node}].Pods[]");
-                            // A full pod without a UID (upstream's own compatibility sample has none) cannot be looked up; it keeps
-                            // its annotation so its GPUs still count, and is answered with an empty UID.
-                            victims.Pods.Add(new Victim(facts.Uid ?? string.Empty, facts.Annotation(Topology.Requests.SchedExtKeys.AssignedGpus)));
+                            // A full pod without a UID (upstream's own compatibility sample has none) cannot be named back to
+                            // kube-scheduler; its node is dropped from the answer.
+                            victims.Pods.Add(new Victim(facts.Uid ?? string.Empty));
                         }
                     }
                 }
@@ -194,7 +194,7 @@ internal static class SmallArgsReader
             }
         }
 
-        return new Victim(uid ?? throw new ProtocolException(field + ".UID is required"), null);
+        return new Victim(uid ?? throw new ProtocolException(field + ".UID is required"));
     }
 
 }
@@ -218,5 +218,5 @@ internal sealed class NodeVictims(string node)
     public long NumPdbViolations { get; set; }
 }
 
-/// <summary>A victim pod: its UID, and its assigned-gpus annotation when the full pod was sent.</summary>
-internal sealed record Victim(string Uid, string? AssignedGpus);
+/// <summary>A victim pod, by UID (empty when a full pod was sent without one).</summary>
+internal sealed record Victim(string Uid);

@@ -1,18 +1,40 @@
+using SchedExt.Extender.Protocol;
 using SchedExt.Extender.State;
 
 namespace SchedExt.Extender.Scheduling;
 
-/// <summary>What a preemption victim frees on a node.</summary>
+/// <summary>What evicting a node's preemption victims leaves taken.</summary>
 internal static class VictimSelection
 {
-    /// <summary>GPUs a victim holds on <paramref name="node"/>: from the snapshot, else from the annotation the scheduler sent.</summary>
-    public static ulong GpusOf(ClusterSnapshot snapshot, string node, string uid, string? assignedAnnotation)
+    /// <summary>
+    /// GPUs still held once <paramref name="victims"/> are gone, from the <paramref name="allocations"/> on the node: a
+    /// pod holding GPUs without a recorded assignment could hold any of them, so it keeps them all. Victims the snapshot
+    /// does not know hold nothing it counts, so evicting them frees nothing it would not already offer.
+    /// </summary>
+    public static ulong TakenWithout(IEnumerable<PodAllocation> allocations, List<Victim> victims)
     {
-        if (snapshot.Allocations.TryGetValue(uid, out var allocation))
+        ulong taken = 0;
+        foreach (var allocation in allocations)
         {
-            return allocation.Node == node ? allocation.Gpus : 0;
+            if (!IsVictim(allocation.Uid, victims))
+            {
+                taken |= allocation.UnassignedGpus > 0 ? ulong.MaxValue : allocation.Gpus;
+            }
         }
 
-        return assignedAnnotation is not null && AssignedGpus.TryParse(assignedAnnotation, out var mask) ? mask : 0;
+        return taken;
+    }
+
+    private static bool IsVictim(string uid, List<Victim> victims)
+    {
+        foreach (var victim in victims)
+        {
+            if (string.Equals(victim.Uid, uid, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

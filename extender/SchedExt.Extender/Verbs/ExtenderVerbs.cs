@@ -257,26 +257,32 @@ internal sealed partial class ExtenderVerbs(
         var snapshot = state.Current;
         w.WriteStartObject();
         w.WriteStartObject("NodeNameToMetaVictims");
+        ILookup<string, PodAllocation>? onNode = null;
         foreach (var (nodeName, victims) in args.Nodes)
         {
+            // kube-scheduler looks every returned UID up among the node's pods: a victim sent without one (a full pod
+            // with no metadata.uid) cannot be named back, and answering "" would fail the whole preemption.
+            if (victims.Pods.Exists(static v => v.Uid.Length == 0))
+            {
+                continue;
+            }
+
             if (resolved)
             {
                 // kube-scheduler's victims are already minimal for every resource it counts (each one failed its
                 // "reprieve"), including CPU and memory we cannot see; an extender may only keep or drop them. So the
                 // question per node is whether evicting them really frees a valid GPU set: if not, the node is dropped.
+                // What is free afterwards is what no remaining pod holds (a pod holding GPUs without a recorded
+                // assignment keeps the whole node) and no bind in flight has reserved.
                 var node = snapshot.FindNode(nodeName);
                 if (node is null)
                 {
                     continue;
                 }
 
-                var freed = node.FreeGpus & ~reservations.Reserved(nodeName, snapshot);
-                foreach (var victim in victims.Pods)
-                {
-                    freed |= VictimSelection.GpusOf(snapshot, nodeName, victim.Uid, victim.AssignedGpus);
-                }
-
-                if (!planner.EvaluateWithFree(compiled!, node, snapshot, group, freed).Feasible)
+                onNode ??= snapshot.Allocations.Values.ToLookup(a => a.Node, StringComparer.Ordinal);
+                var free = node.Info.Shape.AllGpus & ~VictimSelection.TakenWithout(onNode[nodeName], victims.Pods) & ~reservations.Reserved(nodeName, snapshot);
+                if (!planner.EvaluateWithFree(compiled!, node, snapshot, group, free).Feasible)
                 {
                     continue;
                 }
