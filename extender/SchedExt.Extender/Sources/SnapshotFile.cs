@@ -20,6 +20,12 @@ internal static class SnapshotFile
     public static ClusterObjects Parse(string text, string source, out int skipped)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            // Most often a file caught while it is being rewritten in place: never mistake it for a cluster with no nodes.
+            throw new InvalidDataException($"{source}: the file is empty");
+        }
+
         var reader = new Reader(source);
         if (text.AsSpan().TrimStart().StartsWith("{"))
         {
@@ -190,8 +196,10 @@ internal static class SnapshotFile
             {
                 return KubernetesJson.Deserialize<T>(element.GetRawText());
             }
-            catch (JsonException e)
+            catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidOperationException)
             {
+                // Besides malformed JSON: a quantity or timestamp the models cannot parse (FormatException, overflow),
+                // or a string that cannot be decoded (a lone surrogate escape).
                 var name = element.TryGetProperty("metadata", out var m) && m.ValueKind == JsonValueKind.Object && m.TryGetProperty("name", out var n) ? $" '{n}'" : string.Empty;
                 throw Error(where + name, e.Message, e);
             }

@@ -50,6 +50,9 @@ internal sealed class SnapshotFileSource : BackgroundService
     /// <summary>Reloads the file if it changed since the last load; false when it changed but could not be used.</summary>
     public bool ReloadIfChanged()
     {
+        // The stamp is taken before the file is read: if it changes while (or after) it is read, the next poll differs
+        // from what is recorded and reads it again, whether this read succeeded or not.
+        (DateTime, long)? stamp = null;
         try
         {
             var info = new FileInfo(Path);
@@ -58,24 +61,26 @@ internal sealed class SnapshotFileSource : BackgroundService
                 throw new FileNotFoundException("the file no longer exists", Path);
             }
 
-            if ((info.LastWriteTimeUtc, info.Length) != _loaded)
+            stamp = (info.LastWriteTimeUtc, info.Length);
+            if (stamp != _loaded)
             {
-                Load();
+                Load(stamp.Value);
             }
 
             // The file is readable: the state is as fresh as its source, so readiness must not call it stale.
             _state.Touch();
             return true;
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+#pragma warning disable CA1031 // Whatever a bad file causes is logged and the last good state kept: the poll must go on.
+        catch (Exception e) when (e is not OperationCanceledException)
+#pragma warning restore CA1031
         {
             _logger.SnapshotReloadFailed(Path, e.Message);
 
             // Do not retry the same bad version every poll; a later write changes the stamp and is tried again.
-            if (File.Exists(Path))
+            if (stamp is { } seen)
             {
-                var info = new FileInfo(Path);
-                _loaded = (info.LastWriteTimeUtc, info.Length);
+                _loaded = seen;
             }
 
             return false;
@@ -101,7 +106,11 @@ internal sealed class SnapshotFileSource : BackgroundService
     private void Load()
     {
         var info = new FileInfo(Path);
-        var stamp = (info.LastWriteTimeUtc, info.Length);
+        Load((info.LastWriteTimeUtc, info.Length));
+    }
+
+    private void Load((DateTime, long) stamp)
+    {
         var objects = SnapshotFile.Load(Path, out var skipped);
         var (nodes, pods) = objects.ReplaceInto(_state, _nodeReader, _podReader);
         _loaded = stamp;

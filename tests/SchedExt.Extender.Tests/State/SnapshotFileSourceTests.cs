@@ -144,6 +144,8 @@ public sealed class SnapshotFileSourceTests : IDisposable
     [InlineData("bad field in a node", "apiVersion: v1\nkind: Node\nmetadata:\n  name: gpu-9\nstatus:\n  allocatable: [1, 2]\n", "document 1 (line 1) 'gpu-9'")]
     [InlineData("bad list item", "kind: List\nitems:\n- kind: Pod\n  metadata: {name: ok}\n- 42\n", "items[1] (line 5): expected a Kubernetes object")]
     [InlineData("json syntax", "{\"kind\": \"List\",\n \"items\": [,]}", "line 2")]
+    [InlineData("json quantity not a number", "{\"kind\": \"Node\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"gpu-7\"}, \"status\": {\"allocatable\": {\"nvidia.com/gpu\": \"abc\"}}}", "'gpu-7'")]
+    [InlineData("empty", " \n", "the file is empty")]
     public async Task Start_MalformedFile_FailsWithLocatedMessage(string name, string content, string expected)
     {
         Assert.NotNull(name);
@@ -169,6 +171,13 @@ public sealed class SnapshotFileSourceTests : IDisposable
         Assert.Equal(["gpu-2", "gpu-3"], kit.State.Current.Nodes.Keys.Order(StringComparer.Ordinal));
 
         Rewrite(path, "kind: Node\nmetadata: [broken\n");
+        Assert.False(source.ReloadIfChanged());
+        Assert.Equal(["gpu-2", "gpu-3"], kit.State.Current.Nodes.Keys.Order(StringComparer.Ordinal));
+
+        // Caught while being rewritten in place (empty), or with a value the models cannot parse: still the last good state.
+        Rewrite(path, string.Empty);
+        Assert.False(source.ReloadIfChanged());
+        Rewrite(path, """{"kind":"Node","apiVersion":"v1","metadata":{"name":"gpu-4"},"status":{"allocatable":{"nvidia.com/gpu":"abc"}}}""");
         Assert.False(source.ReloadIfChanged());
         Assert.Equal(["gpu-2", "gpu-3"], kit.State.Current.Nodes.Keys.Order(StringComparer.Ordinal));
 
