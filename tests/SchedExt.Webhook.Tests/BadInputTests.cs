@@ -95,6 +95,18 @@ public sealed class BadInputTests : IDisposable
         Assert.Equal(request["request"]!["uid"]!.GetValue<string>(), review.Response["uid"]!.GetValue<string>());
     }
 
+    [Theory]
+    [InlineData("9007199256838144Gi")]
+    [InlineData("8796093024256Ti")]
+    public async Task Mutate_GpuMemoryOverflowingWhenScaled_AnsweredNot500(string memory)
+    {
+        // n × 1024 wrapped around a long to a small negative number, which passed the range check and then threw.
+        var review = await _host.PostAsync(Reviews.OptedIn((Topology.Requests.SchedExtKeys.Gpus, "1"), (Topology.Requests.SchedExtKeys.GpuMemory, memory)).ToJsonString());
+
+        Assert.True(review.Status == HttpStatusCode.OK, $"{review.Status} {review.Body}");
+        Assert.Contains("gpu-memory", review.Body, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Mutate_PodSubresource_AllowedUntouched()
     {

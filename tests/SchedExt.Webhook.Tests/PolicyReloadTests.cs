@@ -38,6 +38,16 @@ public sealed class PolicyReloadTests : IDisposable
         Assert.Equal("shadow", review.Response["auditAnnotations"]!["mode"]!.GetValue<string>());
     }
 
+    [Fact]
+    public void Reload_FileWithUtf8ByteOrderMark_Loads()
+    {
+        // Saved by an editor that writes a BOM: the same policy, not an unknown key '\uFEFFmode'.
+        File.WriteAllText(_host.PolicyFile, SharedPolicy.Replace("mode: enforce", "mode: shadow", StringComparison.Ordinal), new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        Assert.Equal(ReloadOutcome.Loaded, Store.Reload());
+        Assert.Equal(PolicyMode.Shadow, Store.Current!.Mode);
+    }
+
     [Theory]
     [InlineData("not YAML", "mode: [")]
     [InlineData("invalid value", "mode: loud")]

@@ -165,7 +165,8 @@ public static class SchedExtKeys
             value = value[..^2];
         }
 
-        if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n * scale > int.MaxValue)
+        // Compared before multiplying: n * scale can overflow a long (e.g. "9007199256838144Gi") and wrap to a small number.
+        if (!long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n > int.MaxValue / scale)
         {
             return false;
         }

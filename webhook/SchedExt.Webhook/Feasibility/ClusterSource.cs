@@ -45,7 +45,6 @@ internal sealed class ClusterSource(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-
         if (!options.Value.WatchCluster || !access.Available)
         {
             Log.NoClusterSource(logger);
@@ -73,7 +72,10 @@ internal sealed class ClusterSource(
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpOperationException or HttpRequestException or IOException or KubernetesException or System.Text.Json.JsonException)
+#pragma warning disable CA1031 // Anything but stopping is retried with back-off: a request timeout (OperationCanceledException
+                               // while not stopping), a refused or malformed answer, a bug in one object. The webhook keeps its last facts.
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 Log.ListFailed(logger, resource, ex.Message, delay);
                 await Task.Delay(delay, time, stoppingToken);

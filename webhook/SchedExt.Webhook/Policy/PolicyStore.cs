@@ -57,7 +57,9 @@ internal sealed class PolicyStore
             _lastContent = content;
             try
             {
-                var policy = PolicyCompiler.Compile(System.Text.Encoding.UTF8.GetString(content));
+                // A file saved with a UTF-8 byte order mark (some editors, Windows tools) is the same policy.
+                var text = System.Text.Encoding.UTF8.GetString(content.AsSpan(content.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0));
+                var policy = PolicyCompiler.Compile(text);
                 _current = policy;
                 Log.PolicyLoaded(_logger, _path, policy.Version, policy.Mode, policy.Profiles.Count);
                 _metrics.PolicyReload(ok: true);
