@@ -78,7 +78,7 @@ internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pe
         }
 
         _ = AssignedGpus.TryParse(pod.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var gpus);
-        state.UpsertPod(new PodAllocation(uid, ns, name, node, gpus, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup)));
+        state.UpsertLocalPod(new PodAllocation(uid, ns, name, node, gpus, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup)));
         pending.Forget(ns, name);
     }
 

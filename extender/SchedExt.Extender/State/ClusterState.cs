@@ -13,6 +13,9 @@ internal sealed class ClusterState
     private readonly TimeProvider _time;
     private readonly Dictionary<string, NodeInfo> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, PodAllocation> _pods = new(StringComparer.Ordinal);
+
+    // Pods bound by this process where no API server records binds (snapshot file, demo): kept across ReplaceAll.
+    private readonly Dictionary<string, PodAllocation> _local = new(StringComparer.Ordinal);
     private volatile ClusterSnapshot _current = ClusterSnapshot.Empty;
     private bool _dirty;
     private bool _namesChanged = true;
@@ -115,7 +118,24 @@ internal sealed class ClusterState
     {
         lock (_gate)
         {
+            _local.Remove(uid);
             _dirty |= _pods.Remove(uid);
+        }
+    }
+
+    /// <summary>
+    /// A pod this process bound with no API server to record the bind (snapshot-file and demo modes). A reload of the
+    /// source does not list it, so it is kept across <see cref="ReplaceAll"/> until a replacement lists the pod itself;
+    /// forgetting it would offer its GPUs again while it holds them.
+    /// </summary>
+    public void UpsertLocalPod(PodAllocation pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        lock (_gate)
+        {
+            _local[pod.Uid] = pod;
+            _pods[pod.Uid] = pod;
+            _dirty = true;
         }
     }
 
@@ -141,6 +161,18 @@ internal sealed class ClusterState
                 foreach (var pod in pods)
                 {
                     _pods[pod.Uid] = pod;
+                }
+
+                foreach (var (uid, local) in _local.ToList())
+                {
+                    if (_pods.ContainsKey(uid))
+                    {
+                        _local.Remove(uid);
+                    }
+                    else
+                    {
+                        _pods[uid] = local;
+                    }
                 }
             }
 

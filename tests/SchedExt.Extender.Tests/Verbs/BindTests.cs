@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Extender.State;
 
 namespace SchedExt.Extender.Tests.Verbs;
@@ -20,6 +21,25 @@ public sealed class BindTests
         Assert.Equal((200, """{"Error":""}"""), (status, body));
         var allocation = factory.State.Current.Allocations["uid-q"];
         Assert.Equal(("dgx-free", 0x0FUL), (allocation.Node, allocation.Gpus));
+    }
+
+    [Fact]
+    public async Task Bind_ThenSnapshotFileReloaded_PodKeepsItsGpus()
+    {
+        // The file does not list pods this process bound; a reload must not offer their GPUs again.
+        using var factory = new ExtenderFactory(GoldenCluster.Objects());
+        await factory.PostAsync("filter", $$"""{"Pod":{{Pod("all", 8)}},"NodeNames":["dgx-free"]}""");
+        Assert.Equal("""{"Error":""}""", (await factory.PostAsync("bind", Bind("all", "dgx-free"))).Body);
+
+        var source = factory.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<SchedExt.Extender.Sources.SnapshotFileSource>().Single();
+        File.AppendAllText(source.Path, "# edited\n");
+        File.SetLastWriteTimeUtc(source.Path, File.GetLastWriteTimeUtc(source.Path).AddSeconds(5));
+        Assert.True(source.ReloadIfChanged());
+
+        Assert.Equal(0xFFUL, factory.State.Current.FindNode("dgx-free")!.UsedGpus);
+        await factory.PostAsync("filter", $$"""{"Pod":{{Pod("late", 1)}},"NodeNames":["dgx-free"]}""");
+        var (_, body) = await factory.PostAsync("bind", Bind("late", "dgx-free"));
+        Assert.Contains("no longer fits", body, StringComparison.Ordinal);
     }
 
     [Fact]
