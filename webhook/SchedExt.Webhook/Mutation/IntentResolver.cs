@@ -76,6 +76,7 @@ internal static class IntentResolver
             }
         }
 
+        var annotationUnparsed = false;
         if (explicitCount is null && pod.Annotations.TryGetValue(SchedExtKeys.Gpus, out var raw))
         {
             if (int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= NodeTopology.MaxGpus)
@@ -84,6 +85,7 @@ internal static class IntentResolver
             }
             else
             {
+                annotationUnparsed = true;
                 problems.Add(new(AdmissionProblem.InvalidGpuCount, $"{SchedExtKeys.Gpus}: '{raw}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
             }
         }
@@ -96,6 +98,7 @@ internal static class IntentResolver
         else
         {
             intent.Gpus = explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
+            intent.GpusAnnotationKept = annotationUnparsed;
         }
 
         // An unknown profile or a bad count already explains the missing count.

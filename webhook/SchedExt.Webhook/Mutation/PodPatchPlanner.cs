@@ -60,7 +60,7 @@ internal static class PodPatchPlanner
     private static void PlanAnnotations(PodDocument pod, ResolvedIntent intent, JsonPatchWriter patch)
     {
         var wanted = new List<KeyValuePair<string, string>>();
-        if (intent.Gpus is { } gpus)
+        if (intent.Gpus is { } gpus && !intent.GpusAnnotationKept)
         {
             wanted.Add(new(SchedExtKeys.Gpus, gpus.ToString(CultureInfo.InvariantCulture)));
         }
@@ -125,6 +125,8 @@ internal static class PodPatchPlanner
             return;
         }
 
+        // The limit the pod ends up with: ours when it is added or enforced, else the one written (null: not a number).
+        int? limit = gpus;
         var limits = PodDocument.Child(resources, "limits");
         if (limits is not { ValueKind: JsonValueKind.Object })
         {
@@ -138,13 +140,19 @@ internal static class PodPatchPlanner
         {
             patch.Set(WebhookMetrics.PatchDeviceLimit, basePath + "/limits/" + JsonPatchWriter.Escape(policy.ResourceName), exists: true, count);
         }
+        else
+        {
+            // Left as written (warn mode keeps even an invalid count): the request must not be moved away from it.
+            limit = PodDocument.TryQuantity(current, out var written) ? written : null;
+        }
 
         // Extended resources must have request == limit; a differing request would be rejected by the API server.
-        if (PodDocument.Child(resources, "requests") is { ValueKind: JsonValueKind.Object } requests
+        if (limit is { } target
+            && PodDocument.Child(resources, "requests") is { ValueKind: JsonValueKind.Object } requests
             && requests.TryGetProperty(policy.ResourceName, out var requested)
-            && !(PodDocument.TryQuantity(requested, out var r) && r == gpus))
+            && !(PodDocument.TryQuantity(requested, out var r) && r == target))
         {
-            patch.Set(WebhookMetrics.PatchDeviceLimit, basePath + "/requests/" + JsonPatchWriter.Escape(policy.ResourceName), exists: true, count);
+            patch.Set(WebhookMetrics.PatchDeviceLimit, basePath + "/requests/" + JsonPatchWriter.Escape(policy.ResourceName), exists: true, target.ToString(CultureInfo.InvariantCulture));
         }
     }
 

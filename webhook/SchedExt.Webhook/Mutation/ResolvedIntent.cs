@@ -30,6 +30,9 @@ internal sealed class ResolvedIntent : ITemplateScope
     /// <summary>True when the count came from a policy source that overrides an explicit pod value.</summary>
     public bool GpusEnforced { get; set; }
 
+    /// <summary>True when the pod's <c>schedext.io/gpus</c> could not be parsed and no enforced source overrides it: it is left as written.</summary>
+    public bool GpusAnnotationKept { get; set; }
+
     public ResolvedValue Interconnect { get; set; }
 
     public ResolvedValue Rdma { get; set; }
