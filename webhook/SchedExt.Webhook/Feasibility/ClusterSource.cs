@@ -105,6 +105,12 @@ internal sealed class ClusterSource(
             allowWatchBookmarks: true, resourceVersion: list.Metadata?.ResourceVersion, timeoutSeconds: 600, cancellationToken: ct);
         await foreach (var (type, node) in events)
         {
+            if (policies.Current?.ResourceName is { } now && now != resource)
+            {
+                // The policy's devices.resourceName changed: every node's facts must be read again with it (re-list).
+                return;
+            }
+
             if (type == WatchEventType.Error || node?.Metadata?.Name is null)
             {
                 // An Error event carries a Status (410 Gone after compaction): re-list.

@@ -17,6 +17,7 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
     private readonly string? _path = string.IsNullOrWhiteSpace(options.Value.SnapshotFile) ? null : options.Value.SnapshotFile;
     private readonly Lock _lock = new();
     private byte[]? _last;
+    private string? _lastResource;
     private string? _lastError;
 
     public bool Enabled => _path is not null;
@@ -34,15 +35,18 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
             try
             {
                 var bytes = File.ReadAllBytes(_path);
-                if (_last is not null && bytes.AsSpan().SequenceEqual(_last))
+
+                // The node facts depend on the policy's devices.resourceName too: a corrected name re-reads the same file.
+                var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
+                if (_last is not null && bytes.AsSpan().SequenceEqual(_last) && resource == _lastResource)
                 {
                     return false;
                 }
 
                 _last = bytes;
+                _lastResource = resource;
                 _lastError = null;
                 var (nodes, namespaces) = Parse(System.Text.Encoding.UTF8.GetString(bytes));
-                var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
                 cluster.Publish(
                     nodes.Select(n => NodeFactsReader.FromNode(n, resource)),
                     namespaces.Where(n => n.Metadata?.Name is not null).ToDictionary(n => n.Metadata.Name, NodeFactsReader.LabelsOf, StringComparer.Ordinal),
