@@ -134,6 +134,12 @@ internal static class ExtenderArgsReader
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             JsonKeys.Expect(in reader, JsonTokenType.String, "NodeNames[]");
+            if (reader.ValueIsEscaped)
+            {
+                // Decoded later, one by one (VerbScratch.NameUtf8): an escape that cannot be decoded is bad input now.
+                _ = reader.GetString();
+            }
+
             scratch.NodeNames.Add(new Utf8Slice(offset + (int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, reader.ValueIsEscaped));
             scratch.AnyEscapedName |= reader.ValueIsEscaped;
         }

@@ -36,6 +36,8 @@ public sealed class BadInputTests : IClassFixture<BadInputTests.Host>
         { "filter", "GPU quantity not a number", """{"Pod":{"metadata":{"name":"p"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"two"}}}]}},"NodeNames":["dgx-free"]}""" },
         { "filter", "lone surrogate in the pod name", """{"Pod":{"metadata":{"name":"p\ud800","namespace":"n","uid":"u"},"spec":{"containers":[{"name":"c","resources":{"limits":{"nvidia.com/gpu":"2"}}}]}},"NodeNames":["dgx-free"]}""" },
         { "prioritize", "lone surrogate in an annotation", """{"Pod":{"metadata":{"name":"p","annotations":{"schedext.io/interconnect":"nv\udc00"}},"spec":{"containers":[{"name":"c","resources":{"limits":{"nvidia.com/gpu":"2"}}}]}},"NodeNames":["dgx-free"]}""" },
+        { "filter", "lone surrogate in a node name", """{"Pod":""" + GoodPod + ""","NodeNames":["dgx-free","dgx\ud800"]}""" },
+        { "prioritize", "lone surrogate in a node name", """{"Pod":""" + GoodPod + ""","NodeNames":["dgx\udc00"]}""" },
         { "bind", "lone surrogate in the pod name", """{"PodName":"p\ud800","PodNamespace":"n","PodUID":"u","Node":"dgx-free"}""" },
         { "filter", "trailing garbage", """{"Pod":""" + GoodPod + ""","NodeNames":["dgx-free"]} x""" },
         { "prioritize", "annotations wrong type", """{"Pod":{"metadata":{"name":"p","annotations":[]}},"NodeNames":["dgx-free"]}""" },
