@@ -48,6 +48,22 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Mutate_InvalidUtf8InAPodString_Returns400()
+    {
+        // Raw bytes that are not UTF-8 (no escape involved) inside an annotation value.
+        var json = Encoding.UTF8.GetBytes(Reviews.OptedIn((Topology.Requests.SchedExtKeys.Gpus, "2"), ("note", "AB")).ToJsonString());
+        var at = json.AsSpan().IndexOf("\"AB\""u8) + 1;
+        json[at] = 0xFF;
+        using var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new("application/json");
+
+        using var response = await _host.Client.PostAsync(new Uri("/mutate", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not valid UTF-8", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mutate_BodyOverLimitWithContentLength_Returns413()
     {
         var body = Reviews.OptedIn(("padding", new string('x', 2 * 1024 * 1024))).ToJsonString();

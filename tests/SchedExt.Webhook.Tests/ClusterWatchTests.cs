@@ -69,6 +69,22 @@ public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Watch_NodeWithAbsurdGpuCount_OthersStayInTheView()
+    {
+        // "1e100" cannot be read as a count; it once failed every re-list after emptying the node view.
+        var huge = KubeObjects.Node("huge-0", 8);
+        huge.Status.Allocatable["nvidia.com/gpu"] = new ResourceQuantity("1e100");
+        _api.PutNode(huge);
+        _api.PutNode(KubeObjects.Node("big-0", 16));
+        await WaitFor(() => View.Current.Shapes.Count == 2);
+
+        _api.ExpireWatchHistory();
+        _api.PutNode(KubeObjects.Node("big-1", 16));
+        await WaitFor(() => View.Current.NodeCount == 3);
+        Assert.Equal(["big-0", "dgx-0"], View.Current.Shapes.Select(s => s.ExampleNode).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Watch_NodeAddedThenDeleted_UpdatesShapes()
     {
         _api.PutNode(KubeObjects.Node("big-0", 16));

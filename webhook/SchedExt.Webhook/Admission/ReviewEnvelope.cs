@@ -44,6 +44,12 @@ internal sealed class ReviewEnvelope
     /// <summary>Reads the review; throws <see cref="BadReviewException"/> for anything that is not a well-formed admission.k8s.io/v1 AdmissionReview with a request and a uid.</summary>
     public static ReviewEnvelope Read(ReadOnlySpan<byte> body)
     {
+        // The JSON reader does not check that strings are valid UTF-8 until one is decoded, deep in the pod: check once.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            throw new BadReviewException("the AdmissionReview is not valid UTF-8");
+        }
+
         try
         {
             return ReadCore(body);

@@ -88,12 +88,13 @@ internal sealed class ClusterSource(
     {
         var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
         var list = await client.CoreV1.ListNodeAsync(cancellationToken: ct);
+        // Read the whole list before touching the view: a failure on one object must not leave a half-filled one behind.
+        var listed = list.Items.Select(node => NodeFactsReader.FromNode(node, resource)).ToList();
         lock (_lock)
         {
             _nodes.Clear();
-            foreach (var node in list.Items)
+            foreach (var facts in listed)
             {
-                var facts = NodeFactsReader.FromNode(node, resource);
                 _nodes[facts.Name] = facts;
             }
 

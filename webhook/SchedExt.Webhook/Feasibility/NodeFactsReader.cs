@@ -12,7 +12,15 @@ internal static class NodeFactsReader
         var gpus = 0;
         if (node.Status?.Allocatable is { } allocatable && allocatable.TryGetValue(resourceName, out var quantity) && quantity is not null)
         {
-            gpus = (int)Math.Clamp(quantity.ToInt64(), 0, int.MaxValue);
+            try
+            {
+                gpus = (int)Math.Clamp(quantity.ToInt64(), 0, int.MaxValue);
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                // Not a count any node has (e.g. "1e100"): the node offers no GPUs we can reason about.
+                gpus = 0;
+            }
         }
 
         string? topology = null;
