@@ -181,14 +181,14 @@ internal sealed partial class Binder(
             // The Binding may have been created after all (a lost reply, or the same pod bound by another replica in a
             // leader change): look before undoing anything, or a live pod would lose its claims and assignment.
             var now = await TryGetPodAsync(ns, name).ConfigureAwait(false);
-            if (now is not null && now.Uid == uid && now.NodeName == node.Name
-                && now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus])
+            if (now.Pod is { } seen && seen.Uid == uid && seen.NodeName == node.Name
+                && seen.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus])
             {
                 metrics.Bind("bound");
                 return null;
             }
 
-            await UndoAsync(ns, name, node.Name, uid, claims, now?.NodeName is null ? annotations : null, pod).ConfigureAwait(false);
+            await UndoAsync(ns, name, node.Name, uid, claims, now.Pod?.NodeName is null ? annotations : null, pod).ConfigureAwait(false);
             return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
         }
 
@@ -322,18 +322,25 @@ internal sealed partial class Binder(
         return claim.Created is { } created && time.GetUtcNow() - created > AbandonedAfter;
     }
 
-    private async Task<PodRecord?> TryGetPodAsync(string ns, string name)
+    /// <summary>Reads the pod back after a failure; never throws (see <see cref="PodReadBack"/>).</summary>
+    private async Task<PodReadBack> TryGetPodAsync(string ns, string name)
     {
         using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
         try
         {
-            return await api.GetPodAsync(ns, name, read.Token).ConfigureAwait(false);
+            return new PodReadBack(true, await api.GetPodAsync(ns, name, read.Token).ConfigureAwait(false));
         }
         catch (Exception e) when (e is not OperationCanceledException || read.IsCancellationRequested)
         {
-            return null;
+            return new PodReadBack(false, null);
         }
     }
+
+    /// <summary>
+    /// What reading a pod back told: <paramref name="Answered"/> is false when the API server could not be asked (an
+    /// error, a timeout); with an answer, a null <paramref name="Pod"/> means the pod is gone.
+    /// </summary>
+    private readonly record struct PodReadBack(bool Answered, PodRecord? Pod);
 
     /// <summary>
     /// Undoes an attempt: releases its claims (by version) and its reservation, and restores the pod's annotations if
@@ -349,16 +356,17 @@ internal sealed partial class Binder(
     {
         if (written is not null)
         {
-            var current = await TryGetPodAsync(ns, name).ConfigureAwait(false);
+            // A pod that is gone (a definite answer) holds nothing: its claims are released like any undo.
+            var (answered, current) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
             var ours = current is not null && current.Uid == uid
                 && current.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == written[SchedExtKeys.AssignedGpus];
-            if (current is null || (ours && current.NodeName == node))
+            if (!answered || (ours && current!.NodeName == node))
             {
                 Log.UndoKept(log, ns, name, node);
                 return;
             }
 
-            if (ours && current.NodeName is null)
+            if (ours && current!.NodeName is null)
             {
                 await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
             }

@@ -16,7 +16,8 @@ internal sealed record ClusterObjects(IReadOnlyList<V1Node> Nodes, IReadOnlyList
         var nodeInfos = Nodes.Select(nodes.Read).OfType<NodeInfo>().ToList();
         var allocations = Pods.Select(pods.Read).OfType<PodAllocation>().ToList();
         nodes.ForgetAllExcept(nodeInfos.Select(n => n.Name).ToHashSet(StringComparer.Ordinal));
-        state.ReplaceAll(nodeInfos, allocations);
+        var listed = Pods.Select(p => p.Metadata?.Uid).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        state.ReplaceAll(nodeInfos, allocations, listed);
         return (nodeInfos.Count, allocations.Count);
     }
 }

@@ -140,7 +140,11 @@ internal sealed class ClusterState
     }
 
     /// <summary>Replaces everything with a fresh full list (initial sync, or re-list after 410 Gone) and marks the state synced.</summary>
-    public void ReplaceAll(IEnumerable<NodeInfo>? nodes, IEnumerable<PodAllocation>? pods)
+    /// <remarks>
+    /// <paramref name="listedPodUids"/> are all the pods the source listed, holding GPUs or not: a pod bound here
+    /// (<see cref="UpsertLocalPod"/>) that the source now lists in any state (e.g. finished) is the source's from then on.
+    /// </remarks>
+    public void ReplaceAll(IEnumerable<NodeInfo>? nodes, IEnumerable<PodAllocation>? pods, IReadOnlySet<string>? listedPodUids = null)
     {
         lock (_gate)
         {
@@ -165,7 +169,7 @@ internal sealed class ClusterState
 
                 foreach (var (uid, local) in _local.ToList())
                 {
-                    if (_pods.ContainsKey(uid))
+                    if (_pods.ContainsKey(uid) || listedPodUids?.Contains(uid) == true)
                     {
                         _local.Remove(uid);
                     }

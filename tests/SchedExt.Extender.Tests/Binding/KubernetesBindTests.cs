@@ -106,6 +106,17 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bind_PodDeletedDuringBind_ReleasesClaims()
+    {
+        // Unlike an unanswered read, a 404 is a definite answer: the pod is gone and its claims guard nothing.
+        _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.NotFound);
+        _api.FailNext("GET pods", 2, System.Net.HttpStatusCode.NotFound, afterPassing: 1);
+
+        Assert.Contains("binding pod ml/train to dgx failed", await BindAsync(), StringComparison.Ordinal);
+        Assert.Empty(_api.Leases());
+    }
+
+    [Fact]
     public async Task Bind_ClaimHeldByGonePod_IsTakenOver()
     {
         // A crashed bind elsewhere left GPU 0 claimed for a pod that no longer exists.

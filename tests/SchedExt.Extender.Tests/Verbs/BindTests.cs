@@ -40,6 +40,12 @@ public sealed class BindTests
         await factory.PostAsync("filter", $$"""{"Pod":{{Pod("late", 1)}},"NodeNames":["dgx-free"]}""");
         var (_, body) = await factory.PostAsync("bind", Bind("late", "dgx-free"));
         Assert.Contains("no longer fits", body, StringComparison.Ordinal);
+
+        // Once the file lists the pod itself (here: finished), it is the file's: its GPUs are free again.
+        File.AppendAllText(source.Path, "---\napiVersion: v1\nkind: Pod\nmetadata: {name: all, namespace: train, uid: uid-all}\nspec: {nodeName: dgx-free}\nstatus: {phase: Succeeded}\n");
+        File.SetLastWriteTimeUtc(source.Path, File.GetLastWriteTimeUtc(source.Path).AddSeconds(5));
+        Assert.True(source.ReloadIfChanged());
+        Assert.Equal(0UL, factory.State.Current.FindNode("dgx-free")!.UsedGpus);
     }
 
     [Fact]
