@@ -18,6 +18,9 @@ internal static class TopoCommand
     private const string Stdin = "-";
     private static readonly TimeSpan MinInterval = TimeSpan.FromSeconds(10);
 
+    /// <summary>Longest --interval: a week (the wait must also stay within what a timer can wait, about 24.8 days).</summary>
+    private static readonly TimeSpan MaxInterval = TimeSpan.FromDays(7);
+
     public static Command Create(CliHost host)
     {
         var file = new Option<string?>("--file", "-f")
@@ -70,6 +73,11 @@ internal static class TopoCommand
             if (result.GetResult(interval) is not null && !applying)
             {
                 result.AddError("--interval is only used with --apply");
+            }
+
+            if (result.GetResult(interval) is not null && result.GetValue(file) == Stdin)
+            {
+                result.AddError("--interval reads the input again on every pass; standard input can be read only once (give a file path)");
             }
 
             if (result.GetValue(inventory) is { } inventoryPath)
@@ -158,6 +166,12 @@ internal static class TopoCommand
         if (value < MinInterval)
         {
             result.AddError($"--interval {text} is shorter than {MinInterval.TotalSeconds:0}s");
+            return null;
+        }
+
+        if (value > MaxInterval)
+        {
+            result.AddError($"--interval {text} is longer than {MaxInterval.TotalHours:0}h");
             return null;
         }
 

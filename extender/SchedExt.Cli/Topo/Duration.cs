@@ -5,6 +5,8 @@ namespace SchedExt.Cli.Topo;
 /// <summary>Durations as Kubernetes writes them: one or more <c>&lt;number&gt;&lt;unit&gt;</c> with units <c>h</c>, <c>m</c>, <c>s</c> (<c>90s</c>, <c>10m</c>, <c>1h30m</c>).</summary>
 internal static class Duration
 {
+    private const long MaxSeconds = long.MaxValue / TimeSpan.TicksPerSecond;
+
     public static bool TryParse(ReadOnlySpan<char> text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;
@@ -39,7 +41,13 @@ internal static class Duration
                 return false;
             }
 
+            // Beyond what a TimeSpan holds (e.g. 2147483647h): not a duration, rather than an overflow later.
             total += value * seconds;
+            if (total > MaxSeconds)
+            {
+                return false;
+            }
+
             text = text[(digits + 1)..];
         }
 
