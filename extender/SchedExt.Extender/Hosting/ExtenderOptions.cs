@@ -13,6 +13,14 @@ internal sealed class ExtenderOptions
     /// <summary>Largest request body accepted on the verb routes; larger bodies get 400 before parsing.</summary>
     public long MaxRequestBodyBytes { get; set; } = 32 * 1024 * 1024;
 
+    /// <summary>
+    /// When true (the default, for the sidecar deployment the manifests use), filter, prioritize, bind and preempt answer
+    /// 403 to callers that are not on the loopback interface: bind creates Bindings with the extender's cluster-wide
+    /// rights, so no other pod may call it. Set false when kube-scheduler reaches the extender over the network, and
+    /// restrict who can reach it (NetworkPolicy) instead.
+    /// </summary>
+    public bool VerbsFromLoopbackOnly { get; set; } = true;
+
     /// <summary>Namespace holding the per-GPU claim Leases.</summary>
     public string ClaimNamespace { get; set; } = "schedext-system";
 

@@ -59,6 +59,19 @@ internal sealed partial class ExtenderVerbs(
         var status = StatusCodes.Status200OK;
         try
         {
+            if (options.CurrentValue.VerbsFromLoopbackOnly && context.Connection.RemoteIpAddress is { } caller && !System.Net.IPAddress.IsLoopback(caller))
+            {
+                // The verbs act with the extender's cluster-wide rights (bind creates Bindings): only kube-scheduler in
+                // this pod may call them. Health and metrics stay reachable from anywhere.
+                status = StatusCodes.Status403Forbidden;
+                context.Response.StatusCode = status;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                await context.Response.WriteAsync(
+                    $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one\n",
+                    context.RequestAborted).ConfigureAwait(false);
+                return;
+            }
+
             var limit = options.CurrentValue.MaxRequestBodyBytes;
             if (context.Request.ContentLength > limit)
             {
@@ -101,7 +114,7 @@ internal sealed partial class ExtenderVerbs(
         {
             pool.Return(scratch);
             metrics.Duration(verb).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", _ => "500" }).Inc();
+            metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", 403 => "403", _ => "500" }).Inc();
         }
     }
 
