@@ -30,7 +30,15 @@ CNF
 openssl x509 -req -sha256 -in "$tmp/tls.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
   -days "$DAYS" -extfile "$tmp/ext.cnf" -out "$tmp/tls.crt" 2>/dev/null
 openssl verify -CAfile "$tmp/ca.crt" "$tmp/tls.crt" >/dev/null
-# The CA key is deliberately not kept: rotation issues a new CA, and the overlay ships the new caBundle with it.
-cp "$tmp/ca.crt" "$tmp/tls.crt" "$tmp/tls.key" certs/
+# The CA key is deliberately not kept: rotation issues a new CA. The bundle keeps the previous CA (the first
+# certificate of the old bundle, while it is unexpired) after the new one: the webhook pods roll one at a time, and the
+# API server must trust the ones still serving the old certificate until they are replaced. The next rotation drops it.
+cp "$tmp/ca.crt" "$tmp/bundle.crt"
+if [ -s certs/ca.crt ] && openssl x509 -in certs/ca.crt -out "$tmp/previous-ca.crt" 2>/dev/null \
+  && openssl x509 -in "$tmp/previous-ca.crt" -noout -checkend 0 >/dev/null; then
+  cat "$tmp/previous-ca.crt" >>"$tmp/bundle.crt"
+fi
+cp "$tmp/bundle.crt" certs/ca.crt
+cp "$tmp/tls.crt" "$tmp/tls.key" certs/
 chmod 600 certs/tls.key
 echo "certs: wrote $(pwd)/certs (CA and serving certificate for $SERVICE.$NAMESPACE.svc, $DAYS days)"
