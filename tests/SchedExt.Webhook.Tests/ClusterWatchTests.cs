@@ -106,6 +106,23 @@ public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
         await WaitFor(() => View.Current.Shapes.Any(s => s.ExampleNode == "vm-0" && s.Machine == MachineKind.Vm));
     }
 
+    [Fact]
+    public async Task Watch_PolicyResourceNameChanged_NodesReadAgainWithIt()
+    {
+        // A node offering its GPUs under another resource name counts once the policy names that resource.
+        _api.PutNode(KubeObjects.Node("other-0", 4, gpuResource: "example.com/gpu"));
+        _api.PutNode(KubeObjects.Node("cpu-2", null));
+        await WaitFor(() => View.Current.Source.Length > 0 && _api.Requests("WATCH nodes") >= 1);
+        Assert.DoesNotContain(View.Current.Shapes, s => s.ExampleNode == "other-0");
+
+        File.WriteAllText(_host.PolicyFile, TestData.ReadText("webhook", "policy.yaml").Replace("resourceName: nvidia.com/gpu", "resourceName: example.com/gpu", StringComparison.Ordinal));
+        Assert.Equal(Policy.ReloadOutcome.Loaded, _host.Services.GetRequiredService<Policy.PolicyStore>().Reload());
+
+        // The watch notices at its next event (or bookmark) and lists again with the new name.
+        _api.PutNode(KubeObjects.Node("cpu-1", null));
+        await WaitFor(() => View.Current.Shapes.Any(s => s.ExampleNode == "other-0"));
+    }
+
     private static async Task WaitFor(Func<bool> condition)
     {
         // Bounded by a generous deadline so a broken watch fails the test instead of hanging it.
