@@ -56,20 +56,22 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
             : c.Resources?.Requests?.TryGetValue(resource, out var r) == true ? Count(r) : 0;
 
         // A count beyond any node (e.g. "1e100", which a decimal cannot hold) saturates: such a pod holds everything.
+        // Half of long's range, so summing containers cannot overflow.
+        const long Saturated = long.MaxValue / 2;
         static long Count(ResourceQuantity quantity)
         {
             try
             {
                 var value = quantity.ToDecimal();
-                return value >= long.MaxValue / 2 ? long.MaxValue / 2 : (long)value;
+                return value >= Saturated ? Saturated : (long)value;
             }
             catch (OverflowException)
             {
-                return long.MaxValue / 2;
+                return Saturated;
             }
         }
 
-        var sum = spec?.Containers?.Aggregate(0L, (total, c) => Math.Min(total + Of(c, gpuResource), long.MaxValue / 2)) ?? 0;
+        var sum = spec?.Containers?.Aggregate(0L, (total, c) => Math.Min(total + Of(c, gpuResource), Saturated)) ?? 0;
         var init = spec?.InitContainers?.Select(c => Of(c, gpuResource)).DefaultIfEmpty(0).Max() ?? 0;
         return Math.Max(sum, init);
     }

@@ -64,11 +64,7 @@ internal sealed partial class ExtenderVerbs(
                 // The verbs act with the extender's cluster-wide rights (bind creates Bindings): only kube-scheduler in
                 // this pod may call them. Health and metrics stay reachable from anywhere.
                 status = StatusCodes.Status403Forbidden;
-                context.Response.StatusCode = status;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync(
-                    $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one\n",
-                    context.RequestAborted).ConfigureAwait(false);
+                await AnswerTextAsync(context, status, $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one").ConfigureAwait(false);
                 return;
             }
 
@@ -91,24 +87,14 @@ internal sealed partial class ExtenderVerbs(
         {
             status = StatusCodes.Status400BadRequest;
             Log.BadRequest(log, verb, e.Message);
-            if (!context.Response.HasStarted)
-            {
-                context.Response.StatusCode = status;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync(e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
-            }
+            await AnswerTextAsync(context, status, e.Message).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // A defect, not bad input: answer 500 with the message so kube-scheduler's log says what happened.
             status = StatusCodes.Status500InternalServerError;
             Log.Failed(log, verb, e);
-            if (!context.Response.HasStarted)
-            {
-                context.Response.StatusCode = status;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                await context.Response.WriteAsync("internal error: " + e.Message + "\n", context.RequestAborted).ConfigureAwait(false);
-            }
+            await AnswerTextAsync(context, status, "internal error: " + e.Message).ConfigureAwait(false);
         }
         finally
         {
@@ -116,6 +102,19 @@ internal sealed partial class ExtenderVerbs(
             metrics.Duration(verb).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", 403 => "403", _ => "500" }).Inc();
         }
+    }
+
+    /// <summary>Answers <paramref name="status"/> with one line of plain text, unless the reply has already started.</summary>
+    private static async Task AnswerTextAsync(HttpContext context, int status, string text)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(text + "\n", context.RequestAborted).ConfigureAwait(false);
     }
 
     private ReadOnlySpan<byte> GpuResource => Resource.Utf8;
