@@ -59,7 +59,7 @@ internal sealed partial class Binder(
         }
         catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
         {
-            // Every claim and reservation of the failed attempt was already released on the way out (see the attempt loop).
+            // The failed attempt already released its claims and reservation, or kept them when its Binding may exist (CompleteAsync).
             return Fail("error", $"binding pod {ns}/{name} to {nodeName} failed: {e.Message}");
         }
         finally
@@ -139,14 +139,13 @@ internal sealed partial class Binder(
             }
             catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
             {
-                await UndoAsync(ns, name, nodeName, uid, claimed, null, pod).ConfigureAwait(false);
+                await AbandonAsync(nodeName, uid, claimed).ConfigureAwait(false);
                 return Fail("error", $"claiming GPUs on {nodeName} for pod {ns}/{name} failed: {e.Message}");
             }
 
             if (taken != 0)
             {
-                await ReleaseAsync(claimed).ConfigureAwait(false);
-                reservations.Release(nodeName, uid);
+                await AbandonAsync(nodeName, uid, claimed).ConfigureAwait(false);
                 exclude |= taken;
                 metrics.Bind("conflict_retry");
                 Log.ClaimConflict(log, ns, name, nodeName, taken, attempt + 1);
@@ -168,7 +167,7 @@ internal sealed partial class Binder(
         }
         catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
         {
-            await UndoAsync(ns, name, node.Name, uid, claims, null, pod).ConfigureAwait(false);
+            await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
             return Fail("error", $"writing the GPU assignment onto pod {ns}/{name} failed: {e.Message}");
         }
 
@@ -180,15 +179,31 @@ internal sealed partial class Binder(
         {
             // The Binding may have been created after all (a lost reply, or the same pod bound by another replica in a
             // leader change): look before undoing anything, or a live pod would lose its claims and assignment.
-            var now = await TryGetPodAsync(ns, name).ConfigureAwait(false);
-            if (now.Pod is { } seen && seen.Uid == uid && seen.NodeName == node.Name
-                && seen.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus])
+            var (answered, now) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
+            var ours = now is not null && now.Uid == uid
+                && now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus];
+            if (ours && now!.NodeName == node.Name)
             {
                 metrics.Bind("bound");
                 return null;
             }
 
-            await UndoAsync(ns, name, node.Name, uid, claims, now.Pod?.NodeName is null ? annotations : null, pod).ConfigureAwait(false);
+            if (!answered)
+            {
+                // Its fate is unknown: the claims and the reservation may guard GPUs a running pod uses, so they are kept.
+                // If the pod was not bound after all, the claims fall stale (holder never bound in time) and the janitor
+                // removes them, and the reservation expires; the scheduler's retry of this pod reuses both meanwhile.
+                Log.UndoKept(log, ns, name, node.Name);
+                return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
+            }
+
+            // Answered: not bound here with this assignment, or gone (then it holds nothing). Undo what this attempt did.
+            if (ours && now!.NodeName is null)
+            {
+                await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
+            }
+
+            await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
             return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
         }
 
@@ -342,36 +357,9 @@ internal sealed partial class Binder(
     /// </summary>
     private readonly record struct PodReadBack(bool Answered, PodRecord? Pod);
 
-    /// <summary>
-    /// Undoes an attempt: releases its claims (by version) and its reservation, and restores the pod's annotations if
-    /// <paramref name="written"/> (what this attempt wrote) is still what the pod carries. Never throws.
-    /// </summary>
-    /// <remarks>
-    /// When the attempt wrote the assignment and the Binding's fate is unknown — the pod cannot be read back, or it reads
-    /// as bound here with this very assignment — the claims and the reservation are kept: they may guard GPUs a running
-    /// pod uses. If the pod was not bound after all, the claims fall stale (holder never bound in time) and the janitor
-    /// removes them, and the reservation expires; the scheduler's retry of this pod reuses both meanwhile.
-    /// </remarks>
-    private async Task UndoAsync(string ns, string name, string node, string uid, List<HeldClaim> claims, Dictionary<string, string?>? written, PodRecord pod)
+    /// <summary>Releases an attempt's claims (by version) and its reservation; never throws.</summary>
+    private async Task AbandonAsync(string node, string uid, List<HeldClaim> claims)
     {
-        if (written is not null)
-        {
-            // A pod that is gone (a definite answer) holds nothing: its claims are released like any undo.
-            var (answered, current) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
-            var ours = current is not null && current.Uid == uid
-                && current.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == written[SchedExtKeys.AssignedGpus];
-            if (!answered || (ours && current!.NodeName == node))
-            {
-                Log.UndoKept(log, ns, name, node);
-                return;
-            }
-
-            if (ours && current!.NodeName is null)
-            {
-                await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
-            }
-        }
-
         await ReleaseAsync(claims).ConfigureAwait(false);
         reservations.Release(node, uid);
     }
@@ -465,7 +453,7 @@ internal sealed partial class Binder(
         [LoggerMessage(EventId = 205, Level = LogLevel.Warning, Message = "Recording an event on {Namespace}/{Pod} failed: {Error}")]
         public static partial void EventFailed(ILogger logger, string @namespace, string pod, string error);
 
-        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Binding {Namespace}/{Pod} to {Node} may have succeeded (the pod could not be read back, or reads as bound with this assignment); its claims are kept, and the janitor removes them if it never runs there")]
+        [LoggerMessage(EventId = 206, Level = LogLevel.Warning, Message = "Binding {Namespace}/{Pod} to {Node} may have succeeded (the pod could not be read back); its claims are kept, and the janitor removes them if it never runs there")]
         public static partial void UndoKept(ILogger logger, string @namespace, string pod, string node);
     }
 }

@@ -92,7 +92,7 @@ public sealed class KubernetesBindTests : IAsyncLifetime
         // The Binding's fate is unknown (its reply failed and the pod cannot be read back): it may have been created, so
         // the claims must stay; releasing them could hand a running pod's GPUs to another pod.
         _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.InternalServerError);
-        _api.FailNext("GET pods", 2, System.Net.HttpStatusCode.InternalServerError, afterPassing: 1);
+        _api.FailNext("GET pods", 1, System.Net.HttpStatusCode.InternalServerError, afterPassing: 1);
         var answer = await BindAsync();
 
         Assert.Contains("binding pod ml/train to dgx failed", answer, StringComparison.Ordinal);
@@ -110,7 +110,7 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     {
         // Unlike an unanswered read, a 404 is a definite answer: the pod is gone and its claims guard nothing.
         _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.NotFound);
-        _api.FailNext("GET pods", 2, System.Net.HttpStatusCode.NotFound, afterPassing: 1);
+        _api.FailNext("GET pods", 1, System.Net.HttpStatusCode.NotFound, afterPassing: 1);
 
         Assert.Contains("binding pod ml/train to dgx failed", await BindAsync(), StringComparison.Ordinal);
         Assert.Empty(_api.Leases());
