@@ -87,6 +87,9 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>A client for this server.</summary>
     public Kubernetes CreateClient() => new(new KubernetesClientConfiguration { Host = Url });
 
+    /// <summary>A client whose non-watch requests give up after <paramref name="timeout"/> (the client's default is 100 s).</summary>
+    public Kubernetes CreateClient(TimeSpan timeout) => new(new KubernetesClientConfiguration { Host = Url, HttpClientTimeout = timeout });
+
     /// <summary>Writes a kubeconfig naming this server (current context, a bearer token the fake ignores) to <paramref name="directory"/>; returns its path.</summary>
     public string WriteKubeconfig(string directory)
     {
@@ -146,8 +149,24 @@ public sealed class FakeApiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Accepts the next <paramref name="count"/> requests matching <paramref name="key"/> and never answers them: the
+    /// client's own timeout ends them (or the server's shutdown), as with an API server that stalls.
+    /// </summary>
+    public void HangNext(string key, int count = 1)
+    {
+        var queue = _failures.GetOrAdd(key, _ => new ConcurrentQueue<HttpStatusCode>());
+        for (var i = 0; i < count; i++)
+        {
+            queue.Enqueue(Hang);
+        }
+    }
+
     /// <summary>A queued entry that lets its request through (see <see cref="FailNext"/>).</summary>
     private const HttpStatusCode Pass = 0;
+
+    /// <summary>A queued entry that never answers its request (see <see cref="HangNext"/>).</summary>
+    private const HttpStatusCode Hang = (HttpStatusCode)1;
 
     /// <summary>Drops every queued <see cref="FailNext"/> failure.</summary>
     public void ClearFailures() => _failures.Clear();
@@ -375,6 +394,13 @@ public sealed class FakeApiServer : IAsyncDisposable
         _requests.AddOrUpdate(key, 1, (_, n) => n + 1);
         if (_failures.TryGetValue(key, out var queue) && queue.TryDequeue(out var status) && status != Pass)
         {
+            if (status == Hang)
+            {
+                // Until the client gives up and closes the connection, or the server stops.
+                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                return true;
+            }
+
             if (key == "POST pods/binding")
             {
                 Interlocked.Increment(ref _bindingFailures);
