@@ -34,7 +34,7 @@ public sealed class ClusterWatchStallTests
         }
 
         Assert.True(view.Current.IsKnown, "the node list was not retried after the stalled one timed out");
-        Assert.Equal(2, api.Requests("LIST nodes"));
+        Assert.True(api.Requests("LIST nodes") >= 2, "the stalled list was not followed by another");
         Assert.Equal("dgx-0", Assert.Single(view.Current.Shapes).ExampleNode);
     }
 }
