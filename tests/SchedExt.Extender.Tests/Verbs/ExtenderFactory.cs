@@ -2,6 +2,7 @@ using k8s;
 using k8s.Models;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Extender.State;
 
@@ -12,9 +13,12 @@ public sealed class ExtenderFactory : WebApplicationFactory<Program>
 {
     private readonly string _snapshotFile;
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    internal ExtenderFactory(IEnumerable<object> objects, Dictionary<string, string?>? settings = null)
+    /// <param name="services">Replaces registrations after the app's own (e.g. a failing dependency).</param>
+    internal ExtenderFactory(IEnumerable<object> objects, Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _snapshotFile = Path.Combine(Path.GetTempPath(), $"schedext-test-{Guid.NewGuid():N}.yaml");
         File.WriteAllText(_snapshotFile, string.Concat(objects.Select(o => "---\n" + KubernetesYaml.Serialize(o).TrimEnd() + "\n")));
         _settings = settings ?? [];
@@ -31,6 +35,10 @@ public sealed class ExtenderFactory : WebApplicationFactory<Program>
         }
 
         builder.UseEnvironment("Development");
+        if (_services is not null)
+        {
+            builder.ConfigureTestServices(_services);
+        }
     }
 
     /// <summary>Posts <paramref name="json"/> to <paramref name="verb"/> once the snapshot is loaded.</summary>
