@@ -144,12 +144,16 @@ internal static class CapacityGauges
             metrics.SnapshotAge.Set((time.GetUtcNow() - last).TotalSeconds);
         }
 
+        // Shapes described alike (the label) are summed, not written over one another; a label whose nodes are gone is
+        // removed rather than left at its last value.
+        var gpus = new Dictionary<string, double>(StringComparer.Ordinal);
+        var groups = new Dictionary<(string Shape, string Tier, string Size), double>();
         foreach (var byShape in snapshot.Nodes.Values.GroupBy(n => n.Shape))
         {
             var shape = byShape.Key;
             var tier = shape.StrongestTier;
             var tierName = SchedExtKeys.Format(tier);
-            metrics.FreeGpus.WithLabels(shape.Description).Set(byShape.Sum(n => System.Numerics.BitOperations.PopCount(n.FreeGpus)));
+            gpus[shape.Description] = gpus.GetValueOrDefault(shape.Description) + byShape.Sum(n => System.Numerics.BitOperations.PopCount(n.FreeGpus));
             foreach (var size in Sizes)
             {
                 if (size > shape.GpuCount)
@@ -157,9 +161,49 @@ internal static class CapacityGauges
                     continue;
                 }
 
-                var count = byShape.Count(n => shape.LargestGroup(tier, n.FreeGpus) >= size);
-                metrics.FreeGroups.WithLabels(shape.Description, tierName, size.ToString(System.Globalization.CultureInfo.InvariantCulture)).Set(count);
+                var key = (shape.Description, tierName, size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                groups[key] = groups.GetValueOrDefault(key) + byShape.Count(n => shape.LargestGroup(tier, n.FreeGpus) >= size);
             }
+        }
+
+        lock (metrics.FreeGpus)
+        {
+            Publish(metrics.FreeGpus, gpus.ToDictionary(e => new[] { e.Key }, e => e.Value, LabelsComparer.Instance));
+            Publish(metrics.FreeGroups, groups.ToDictionary(e => new[] { e.Key.Shape, e.Key.Tier, e.Key.Size }, e => e.Value, LabelsComparer.Instance));
+        }
+    }
+
+    private static void Publish(Gauge gauge, Dictionary<string[], double> values)
+    {
+        foreach (var labels in gauge.GetAllLabelValues().ToList())
+        {
+            if (!values.ContainsKey(labels))
+            {
+                gauge.RemoveLabelled(labels);
+            }
+        }
+
+        foreach (var (labels, value) in values)
+        {
+            gauge.WithLabels(labels).Set(value);
+        }
+    }
+
+    private sealed class LabelsComparer : IEqualityComparer<string[]>
+    {
+        public static readonly LabelsComparer Instance = new();
+
+        public bool Equals(string[]? x, string[]? y) => x is not null && y is not null && x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(string[] obj)
+        {
+            var hash = default(HashCode);
+            foreach (var label in obj)
+            {
+                hash.Add(label, StringComparer.Ordinal);
+            }
+
+            return hash.ToHashCode();
         }
     }
 }

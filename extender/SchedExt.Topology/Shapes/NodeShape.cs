@@ -119,7 +119,7 @@ public sealed class NodeShape
     /// <summary>The strongest interconnect tier that joins at least one GPU pair.</summary>
     public Interconnect StrongestTier { get; }
 
-    /// <summary>Human summary, e.g. <c>8× NVIDIA H200 (NV18 mesh, 2 NUMA)</c>.</summary>
+    /// <summary>Human summary, e.g. <c>8× NVIDIA H200 (best link NV18, 2 NUMA, 8 NIC)</c>; shapes may share one.</summary>
     public string Description { get; }
 
     internal ReadOnlySpan<byte> Links => _links;
@@ -193,26 +193,40 @@ public sealed class NodeShape
 
     private static string Describe(NodeTopology t)
     {
+        // Also the `shape` label of the extender's capacity gauges, which sum the nodes of shapes described alike:
+        // so the text names what tells shapes apart for a reader (product, GPU count, best link, NUMA nodes, NICs).
+        var product = t.GpuCount > 0 ? t.Gpus[0].Product ?? "GPU" : "GPU";
         if (!t.IsKnown)
         {
-            return $"{t.GpuCount}× GPU (no topology)";
+            return $"{t.GpuCount}× {product} (no topology)";
         }
 
-        var product = t.GpuCount > 0 ? t.Gpus[0].Product ?? "GPU" : "GPU";
-        var best = Link.Sys;
-        for (var i = 0; i < t.GpuCount; i++)
+        var parts = new List<string>(3);
+        if (t.GpuCount > 1)
         {
-            for (var j = i + 1; j < t.GpuCount; j++)
+            var best = Link.Sys;
+            for (var i = 0; i < t.GpuCount; i++)
             {
-                var link = t.GpuLink(i, j);
-                if (link.Code > best.Code)
+                for (var j = i + 1; j < t.GpuCount; j++)
                 {
-                    best = link;
+                    var link = t.GpuLink(i, j);
+                    if (link.Code > best.Code)
+                    {
+                        best = link;
+                    }
                 }
             }
+
+            parts.Add($"best link {best}");
         }
 
-        var numa = t.Gpus.Select(g => g.NumaNode).Distinct().Count();
-        return $"{t.GpuCount}× {product} (best link {best}, {numa} NUMA)";
+        var numa = t.Gpus.Where(g => g.NumaNode >= 0).Select(g => g.NumaNode).Distinct().Count();
+        parts.Add(numa > 0 ? $"{numa} NUMA" : "NUMA unknown");
+        if (t.Nics.Count > 0)
+        {
+            parts.Add($"{t.Nics.Count} NIC");
+        }
+
+        return $"{t.GpuCount}× {product} ({string.Join(", ", parts)})";
     }
 }
