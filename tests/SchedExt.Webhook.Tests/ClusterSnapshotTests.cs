@@ -1,4 +1,5 @@
 using SchedExt.Testing;
+using SchedExt.Topology.Annotation;
 using SchedExt.Topology.Requests;
 using SchedExt.Webhook.Feasibility;
 
@@ -58,12 +59,7 @@ public sealed class ClusterSnapshotTests
     [Fact]
     public void Publish_NodeWithoutAnnotation_UsesGpuFeatureDiscoveryProduct()
     {
-        var view = new ClusterView(
-            Microsoft.Extensions.Options.Options.Create(new Hosting.WebhookOptions()),
-            new ClusterAccess(Available: false),
-            new SchedExt.Topology.Shapes.ShapeCatalog(),
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<ClusterView>.Instance,
-            new Diagnostics.WebhookMetrics());
+        var view = NewView();
         var node = KubeObjects.Node("gfd-0", 4, labels: new Dictionary<string, string> { [SchedExtKeys.GpuProductLabel] = "NVIDIA-L40S" });
 
         var snapshot = view.Publish([NodeFactsReader.FromNode(node, SchedExtKeys.GpuResource)], new Dictionary<string, IReadOnlyDictionary<string, string>>(), "test");
@@ -74,4 +70,35 @@ public sealed class ClusterSnapshotTests
         Assert.True(new ShapeFeasibility(new SchedExt.Topology.Search.PlacementEngine(SchedExt.Topology.Scoring.ScoreWeights.Default))
             .Check(new GpuRequest(2, ProductGlob: "*L40S*"), snapshot).Feasible);
     }
+
+    [Fact]
+    public void Publish_GfdMemoryLabel_FillsWhatTheAnnotationLeavesOut()
+    {
+        // The extender reads the same label the same way (NodeReaderGfdTests): admission and placement agree.
+        var unannotated = KubeObjects.Node("gfd-0", 8, labels: Memory("81559"));
+        var annotated = KubeObjects.Node("dgx-0", 8, TopologyAnnotation.Serialize(Topologies.NvSwitch8().WithGpus(g => g with { MemoryMiB = 0 })), Memory("81559"));
+        var request = new GpuRequest(8, MinMemoryMiB: 79 * 1024);
+        var feasibility = new ShapeFeasibility(new SchedExt.Topology.Search.PlacementEngine(SchedExt.Topology.Scoring.ScoreWeights.Default));
+
+        foreach (var node in new[] { unannotated, annotated })
+        {
+            var facts = NodeFactsReader.FromNode(node, SchedExtKeys.GpuResource);
+            Assert.Equal(81559, facts.GpuMemoryMiB);
+            var snapshot = NewView().Publish([facts], new Dictionary<string, IReadOnlyDictionary<string, string>>(), "test");
+            Assert.All(Assert.Single(snapshot.Shapes).Shape.Topology.Gpus, g => Assert.Equal(81559, g.MemoryMiB));
+            Assert.True(feasibility.Check(request, snapshot).Feasible, node.Metadata.Name);
+        }
+
+        var unlabelled = NewView().Publish([NodeFactsReader.FromNode(KubeObjects.Node("bare-0", 8), SchedExtKeys.GpuResource)], new Dictionary<string, IReadOnlyDictionary<string, string>>(), "test");
+        Assert.False(feasibility.Check(request, unlabelled).Feasible);
+    }
+
+    private static Dictionary<string, string> Memory(string mib) => new() { [SchedExtKeys.GpuMemoryLabel] = mib };
+
+    private static ClusterView NewView() => new(
+        Microsoft.Extensions.Options.Options.Create(new Hosting.WebhookOptions()),
+        new ClusterAccess(Available: false),
+        new SchedExt.Topology.Shapes.ShapeCatalog(),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<ClusterView>.Instance,
+        new Diagnostics.WebhookMetrics());
 }

@@ -66,6 +66,7 @@ internal sealed class ExtenderMetrics
         Infeasibility.LinkTooWeak => "link_too_weak",
         Infeasibility.MachineKindMismatch => "machine_kind",
         Infeasibility.NoTopology => "no_topology",
+        Infeasibility.GpuMemoryUnknown => "gpu_memory_unknown",
         _ => "other",
     };
 }

@@ -65,9 +65,10 @@ internal sealed class NodeReader : INodeInfoReader
         var labels = node.Metadata!.Labels;
         var annotation = node.Metadata.Annotations?.ValueOf(SchedExtKeys.Topology);
         var product = labels?.ValueOf(SchedExtKeys.GpuProductLabel);
-        if (!_parsed.TryGetValue(name, out var parsed) || !parsed.Matches(annotation, gpus, product))
+        var memory = SchedExtKeys.ParseGpuMemoryLabel(labels?.ValueOf(SchedExtKeys.GpuMemoryLabel));
+        if (!_parsed.TryGetValue(name, out var parsed) || !parsed.Matches(annotation, gpus, product, memory))
         {
-            parsed = Parse(name, annotation, gpus, product);
+            parsed = Parse(name, annotation, gpus, product, memory);
             _parsed[name] = parsed;
         }
 
@@ -127,13 +128,13 @@ internal sealed class NodeReader : INodeInfoReader
         return true;
     }
 
-    private ParsedTopology Parse(string name, string? annotation, int gpus, string? product)
+    private ParsedTopology Parse(string name, string? annotation, int gpus, string? product, int memory)
     {
         NodeTopology topology;
         string? problem = null;
         if (annotation is null)
         {
-            topology = NodeTopology.Unknown(gpus, product);
+            topology = NodeTopology.Unknown(gpus, product, memory);
             problem = $"no {SchedExtKeys.Topology} annotation";
         }
         else
@@ -144,17 +145,17 @@ internal sealed class NodeReader : INodeInfoReader
                 if (topology.GpuCount != gpus)
                 {
                     problem = $"annotation describes {topology.GpuCount} GPUs but allocatable {_gpuResource} is {gpus}";
-                    topology = NodeTopology.Unknown(gpus, product);
+                    topology = NodeTopology.Unknown(gpus, product, memory);
                 }
-                else if (product is not null)
+                else
                 {
-                    topology = WithProduct(topology, product);
+                    topology = topology.WithGpuDefaults(product, memory);
                 }
             }
             catch (TopologyFormatException e)
             {
                 problem = "malformed: " + e.Message;
-                topology = NodeTopology.Unknown(gpus, product);
+                topology = NodeTopology.Unknown(gpus, product, memory);
             }
         }
 
@@ -164,12 +165,8 @@ internal sealed class NodeReader : INodeInfoReader
             _logger.NodeTopologyProblem(name, problem, gpus);
         }
 
-        return new ParsedTopology(annotation, gpus, product, topology, _catalog.GetOrAdd(topology), problem);
+        return new ParsedTopology(annotation, gpus, product, memory, topology, _catalog.GetOrAdd(topology), problem);
     }
-
-    /// <summary>Fills the product of GPUs the annotation left without one from GPU Feature Discovery's label.</summary>
-    private static NodeTopology WithProduct(NodeTopology topology, string product) =>
-        topology.Gpus.All(g => g.Product is not null) ? topology : topology.WithGpus(g => g.Product is null ? g with { Product = product } : g);
 
     private MachineKind MachineOf(string name, IDictionary<string, string>? labels)
     {
@@ -199,9 +196,9 @@ internal sealed class NodeReader : INodeInfoReader
         return MachineKind.Unknown;
     }
 
-    private sealed record ParsedTopology(string? Annotation, int GpuCount, string? Product, NodeTopology Topology, NodeShape Shape, string? Problem)
+    private sealed record ParsedTopology(string? Annotation, int GpuCount, string? Product, int MemoryMiB, NodeTopology Topology, NodeShape Shape, string? Problem)
     {
-        public bool Matches(string? annotation, int gpuCount, string? product) =>
-            GpuCount == gpuCount && string.Equals(Annotation, annotation, StringComparison.Ordinal) && string.Equals(Product, product, StringComparison.Ordinal);
+        public bool Matches(string? annotation, int gpuCount, string? product, int memoryMiB) =>
+            GpuCount == gpuCount && MemoryMiB == memoryMiB && string.Equals(Annotation, annotation, StringComparison.Ordinal) && string.Equals(Product, product, StringComparison.Ordinal);
     }
 }

@@ -46,17 +46,19 @@ public sealed class NodeTopology
 
     /// <summary>
     /// A node with <paramref name="gpuCount"/> GPUs and no topology description: every pair is assumed <c>SYS</c>, no NICs,
-    /// NUMA unknown; <paramref name="product"/> (e.g. from GPU Feature Discovery's label) still lets product globs match.
+    /// NUMA unknown; <paramref name="product"/> and <paramref name="memoryMiB"/> (e.g. from GPU Feature Discovery's labels,
+    /// 0 when unknown) still let product globs and memory minimums match.
     /// </summary>
-    public static NodeTopology Unknown(int gpuCount, string? product = null)
+    public static NodeTopology Unknown(int gpuCount, string? product = null, int memoryMiB = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(memoryMiB);
         ArgumentOutOfRangeException.ThrowIfNegative(gpuCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(gpuCount, MaxGpus);
         var gpus = new GpuDevice[gpuCount];
         var links = new byte[gpuCount * gpuCount];
         for (var i = 0; i < gpuCount; i++)
         {
-            gpus[i] = new GpuDevice(i, Product: product);
+            gpus[i] = new GpuDevice(i, Product: product, MemoryMiB: memoryMiB);
             for (var j = 0; j < gpuCount; j++)
             {
                 links[(i * gpuCount) + j] = i == j ? Link.Self.Code : Link.Sys.Code;
@@ -214,6 +216,27 @@ public sealed class NodeTopology
                 yield return Nics[j].Name;
             }
         }
+    }
+
+    /// <summary>
+    /// The same topology with GPUs that have no product or no memory size given <paramref name="product"/> and
+    /// <paramref name="memoryMiB"/> (a node-wide fact such as GPU Feature Discovery's labels; null and 0 give nothing).
+    /// Returns this topology when nothing changes.
+    /// </summary>
+    public NodeTopology WithGpuDefaults(string? product, int memoryMiB)
+    {
+        var fillProduct = product is not null && Gpus.Any(g => g.Product is null);
+        var fillMemory = memoryMiB > 0 && Gpus.Any(g => g.MemoryMiB == 0);
+        if (!fillProduct && !fillMemory)
+        {
+            return this;
+        }
+
+        return WithGpus(g => g with
+        {
+            Product = g.Product ?? product,
+            MemoryMiB = g.MemoryMiB == 0 && memoryMiB > 0 ? memoryMiB : g.MemoryMiB,
+        });
     }
 
     /// <summary>The same wiring with every GPU record passed through <paramref name="change"/> (e.g. per-node UUIDs, a product from a label); validated again.</summary>

@@ -6,7 +6,7 @@ public enum Interconnect : byte
     /// <summary>Any link, including SYS (across sockets).</summary>
     Any = 0,
 
-    /// <summary>Same NUMA node: NODE, PHB or better.</summary>
+    /// <summary>NODE, PHB or better between every pair: GPUs of one NUMA node, or joined by NVLink across sockets.</summary>
     Numa = 1,
 
     /// <summary>Under PCIe switches without crossing the host bridge: PXB, PIX or NVLink.</summary>
@@ -62,6 +62,16 @@ public static class SchedExtKeys
     public const string PlacementScore = "schedext.io/placement-score";
     public const string GpuResource = "nvidia.com/gpu";
     public const string GpuProductLabel = "nvidia.com/gpu.product";
+
+    /// <summary>GPU Feature Discovery's per-GPU memory label, in MiB (e.g. <c>81559</c>).</summary>
+    public const string GpuMemoryLabel = "nvidia.com/gpu.memory";
+
+    /// <summary>
+    /// The memory of <see cref="GpuMemoryLabel"/>: a positive whole number of MiB, else 0 (unknown). The label is
+    /// written by another component; a value this cannot read is treated as absent, never as an error.
+    /// </summary>
+    public static int ParseGpuMemoryLabel(string? value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var mib) && mib > 0 ? mib : 0;
 
     public static bool TryParseInterconnect(ReadOnlySpan<char> value, out Interconnect interconnect)
     {

@@ -55,10 +55,13 @@ public sealed class CompiledRequest
 }
 
 /// <summary>What a compiled request knows about one shape.</summary>
-internal sealed class ShapeSlot(ulong eligible, ulong candidates, ulong[]? memo)
+internal sealed class ShapeSlot(ulong eligible, ulong candidates, ulong[]? memo, ulong memoryUnknown = 0)
 {
     /// <summary>GPUs matching the product glob and minimum memory.</summary>
     public ulong Eligible { get; } = eligible;
+
+    /// <summary>GPUs matching the product glob whose memory size is unknown, when the request sets a minimum.</summary>
+    public ulong MemoryUnknown { get; } = memoryUnknown;
 
     /// <summary>Eligible GPUs that also satisfy the NIC requirement: the only GPUs a set may contain.</summary>
     public ulong Candidates { get; } = candidates;

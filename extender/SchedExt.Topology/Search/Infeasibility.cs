@@ -25,4 +25,10 @@ public enum Infeasibility : byte
 
     /// <summary>The node has no topology description, and the request needs one.</summary>
     NoTopology,
+
+    /// <summary>
+    /// The request sets a minimum GPU memory and enough GPUs would match but for their memory size being unknown (no
+    /// <c>memMiB</c> in the annotation and no GPU Feature Discovery memory label).
+    /// </summary>
+    GpuMemoryUnknown,
 }

@@ -96,7 +96,7 @@ public readonly struct NodeVerdict
                 {
                     Interconnect.NvLink => " NVLink-connected free GPUs; ",
                     Interconnect.PcieSwitch => " free GPUs under shared PCIe switches (PXB or better); ",
-                    _ => " free GPUs on one NUMA node (NODE or better); ",
+                    _ => " free GPUs linked at NODE or better (one NUMA node, or NVLink); ",
                 });
                 if (Have <= 1)
                 {
@@ -113,9 +113,13 @@ public readonly struct NodeVerdict
                     ? NodeMachine == MachineKind.Vm ? "bare metal required; node is a VM" : "bare metal required; node's machine kind is unknown"
                     : NodeMachine == MachineKind.BareMetal ? "VM required; node is bare metal" : "VM required; node's machine kind is unknown");
                 break;
+            case Infeasibility.GpuMemoryUnknown:
+                w.Add("needs ").Add(k).Add(" GPUs with at least ").Add(r.MinMemoryMiB).Add(" MiB; the memory of ").Add(Have)
+                    .Add(Have == 1 ? " GPU is" : " GPUs is").Add(" unknown (no memMiB in schedext.io/topology, no nvidia.com/gpu.memory label)");
+                break;
             case Infeasibility.NoTopology:
                 w.Add("interconnect=").Add(SchedExtKeys.Format(r.Interconnect)).Add(" rdma=").Add(SchedExtKeys.Format(r.Nic))
-                    .Add(" needs the node's schedext.io/topology annotation; node has none");
+                    .Add(" needs the node's schedext.io/topology annotation; it is missing or unusable");
                 break;
             default:
                 w.Add("not placeable");

@@ -90,7 +90,7 @@ public sealed class PlacementEngine
             return 0;
         }
 
-        var (_, candidates) = Filter(request, shape);
+        var (_, candidates, _) = Filter(request, shape);
         candidates &= freeGpus & shape.AllGpus;
         var count = BitOperations.PopCount(candidates);
         if (count == 0)
@@ -125,7 +125,7 @@ public sealed class PlacementEngine
     internal ShapeSlot CreateSlot(CompiledRequest request, NodeShape shape)
     {
         var r = request.Request;
-        var (eligible, candidates) = Filter(r, shape);
+        var (eligible, candidates, memoryUnknown) = Filter(r, shape);
         ulong[]? memo = null;
         if (shape.GpuCount <= NodeShape.ExactSearchLimit && BitOperations.PopCount(candidates) >= r.Count)
         {
@@ -146,12 +146,13 @@ public sealed class PlacementEngine
             }
         }
 
-        return new ShapeSlot(eligible, candidates, memo);
+        return new ShapeSlot(eligible, candidates, memo, memoryUnknown);
     }
 
-    private static (ulong Eligible, ulong Candidates) Filter(GpuRequest r, NodeShape shape)
+    private static (ulong Eligible, ulong Candidates, ulong MemoryUnknown) Filter(GpuRequest r, NodeShape shape)
     {
         ulong eligible = 0;
+        ulong memoryUnknown = 0;
         var gpus = shape.Topology.Gpus;
         for (var i = 0; i < gpus.Count; i++)
         {
@@ -162,10 +163,14 @@ public sealed class PlacementEngine
             {
                 eligible |= 1UL << i;
             }
+            else if (productOk && gpu.MemoryMiB == 0)
+            {
+                memoryUnknown |= 1UL << i;
+            }
         }
 
         var candidates = r.Nic == NicNeed.Required ? eligible & shape.NearNicGpus : eligible;
-        return (eligible, candidates);
+        return (eligible, candidates, memoryUnknown);
     }
 
     private SetResult SetResultFor(GpuRequest r, NodeShape shape, ShapeSlot slot, ulong free)
@@ -197,7 +202,10 @@ public sealed class PlacementEngine
 
         if (BitOperations.PopCount(slot.Eligible) < k)
         {
-            return SetResult.Fail(Infeasibility.NoMatchingProduct, BitOperations.PopCount(free & slot.Eligible));
+            // Unknown memory is not taken as enough, but said as such: the fix is a label or the node agent, not a smaller request.
+            return BitOperations.PopCount(slot.Eligible | slot.MemoryUnknown) >= k
+                ? SetResult.Fail(Infeasibility.GpuMemoryUnknown, BitOperations.PopCount(slot.MemoryUnknown))
+                : SetResult.Fail(Infeasibility.NoMatchingProduct, BitOperations.PopCount(free & slot.Eligible));
         }
 
         if (BitOperations.PopCount(slot.Candidates) < k)

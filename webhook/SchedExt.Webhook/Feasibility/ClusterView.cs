@@ -25,7 +25,7 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAcces
     public ClusterSnapshot Publish(IEnumerable<NodeFacts> nodes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, string source)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        var groups = new Dictionary<(string Topology, int Gpus, Topology.Requests.MachineKind Machine, string Product), (NodeShape Shape, int Nodes, string Example)>();
+        var groups = new Dictionary<(string Topology, int Gpus, Topology.Requests.MachineKind Machine, string Product, int Memory), (NodeShape Shape, int Nodes, string Example)>();
         foreach (var node in nodes)
         {
             if (node.AllocatableGpus <= 0 && node.TopologyAnnotation is null)
@@ -33,8 +33,8 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAcces
                 continue;
             }
 
-            // Nodes with the same annotation text, GPU count, machine kind and product label are one shape: parse once.
-            var key = (node.TopologyAnnotation ?? string.Empty, node.AllocatableGpus, node.Machine, node.Product ?? string.Empty);
+            // Nodes with the same annotation text, GPU count, machine kind and GPU labels are one shape: parse once.
+            var key = (node.TopologyAnnotation ?? string.Empty, node.AllocatableGpus, node.Machine, node.Product ?? string.Empty, node.GpuMemoryMiB);
             if (groups.TryGetValue(key, out var g))
             {
                 groups[key] = (g.Shape, g.Nodes + 1, g.Example);
@@ -62,17 +62,18 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAcces
         var gpus = Math.Clamp(node.AllocatableGpus, 0, NodeTopology.MaxGpus);
         if (node.TopologyAnnotation is null)
         {
-            return NodeTopology.Unknown(gpus, node.Product);
+            return NodeTopology.Unknown(gpus, node.Product, node.GpuMemoryMiB);
         }
 
         try
         {
-            return TopologyAnnotation.Parse(node.TopologyAnnotation);
+            // As the extender reads it: the labels fill what the annotation leaves out.
+            return TopologyAnnotation.Parse(node.TopologyAnnotation).WithGpuDefaults(node.Product, node.GpuMemoryMiB);
         }
         catch (Exception ex) when (ex is TopologyFormatException or FormatException or ArgumentException)
         {
             Log.BadTopology(logger, node.Name, ex.Message);
-            return NodeTopology.Unknown(gpus, node.Product);
+            return NodeTopology.Unknown(gpus, node.Product, node.GpuMemoryMiB);
         }
     }
 }

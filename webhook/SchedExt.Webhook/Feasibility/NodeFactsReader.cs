@@ -33,8 +33,11 @@ internal static class NodeFactsReader
         }
 
         string? product = null;
+        string? memory = null;
         node.Metadata?.Labels?.TryGetValue(SchedExtKeys.GpuProductLabel, out product);
-        return new NodeFacts(node.Metadata?.Name ?? string.Empty, string.IsNullOrWhiteSpace(topology) ? null : topology, gpus, machine, product);
+        node.Metadata?.Labels?.TryGetValue(SchedExtKeys.GpuMemoryLabel, out memory);
+        return new NodeFacts(
+            node.Metadata?.Name ?? string.Empty, string.IsNullOrWhiteSpace(topology) ? null : topology, gpus, machine, product, SchedExtKeys.ParseGpuMemoryLabel(memory));
     }
 
     public static IReadOnlyDictionary<string, string> LabelsOf(V1Namespace ns) =>

@@ -8,8 +8,9 @@ namespace SchedExt.Webhook.Feasibility;
 /// <param name="TopologyAnnotation">The <c>schedext.io/topology</c> annotation, or null.</param>
 /// <param name="AllocatableGpus">Allocatable GPUs of the configured resource.</param>
 /// <param name="Machine">From the <c>schedext.io/machine</c> node label.</param>
-/// <param name="Product">GPU Feature Discovery's <c>nvidia.com/gpu.product</c> label: lets product globs match a node without a topology annotation.</param>
-internal sealed record NodeFacts(string Name, string? TopologyAnnotation, int AllocatableGpus, MachineKind Machine, string? Product = null);
+/// <param name="Product">GPU Feature Discovery's <c>nvidia.com/gpu.product</c> label: lets product globs match GPUs the annotation (if any) gives no product.</param>
+/// <param name="GpuMemoryMiB">GPU Feature Discovery's <c>nvidia.com/gpu.memory</c> label (0 when absent): the same for memory minimums.</param>
+internal sealed record NodeFacts(string Name, string? TopologyAnnotation, int AllocatableGpus, MachineKind Machine, string? Product = null, int GpuMemoryMiB = 0);
 
 /// <summary>Nodes that share one hardware shape and machine kind: feasibility is decided once per group.</summary>
 internal sealed record NodeShapeGroup(NodeShape Shape, MachineKind Machine, int Nodes, string ExampleNode);
