@@ -171,8 +171,21 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// <summary>Drops every queued <see cref="FailNext"/> failure.</summary>
     public void ClearFailures() => _failures.Clear();
 
-    /// <summary>Forgets the watch history: every watch from an existing resourceVersion now gets 410 Gone.</summary>
+    /// <summary>
+    /// Forgets the watch history: a <em>new</em> watch from an older resourceVersion now gets 410 Gone. Watches already
+    /// open keep streaming; end them with <see cref="CloseWatches"/>.
+    /// </summary>
     public void ExpireWatchHistory() => _store.Compact();
+
+    /// <summary>
+    /// Ends every open watch's stream after the changes already made (as a restarting API server or its re-initialized
+    /// watch cache does); returns how many ended. Clients then watch again from their last resourceVersion, or list.
+    /// </summary>
+    public int CloseWatches() => _store.CloseWatches();
+
+    /// <summary>How many watches of <paramref name="resource"/> (e.g. <c>"nodes"</c>, <c>"leases.coordination.k8s.io"</c>) are open now.</summary>
+    public int OpenWatches(string resource) =>
+        _store.OpenWatches(ResourceType.All.FirstOrDefault(t => t.Qualified == resource) ?? throw new ArgumentException($"the fake stores no {resource}", nameof(resource)));
 
     public V1Node PutNode(V1Node node) => Put<V1Node>(ResourceType.Nodes, node);
 

@@ -327,6 +327,30 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CloseWatches_OpenWatch_EndsAfterEarlierChangesWithoutLaterOnes()
+    {
+        var list = await _client.CoreV1.ListNodeAsync();
+        var seen = new List<string>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var (_, node) in _client.CoreV1.WatchListNodeAsync(resourceVersion: list.Metadata.ResourceVersion, timeoutSeconds: 600))
+            {
+                seen.Add(node.Metadata.Name);
+            }
+        });
+        await SourceKit.WaitUntilAsync(() => _server.OpenWatches("nodes") == 1, "watch open");
+
+        _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        Assert.Equal(1, _server.CloseWatches());
+        _server.PutNode(KubeObjects.Node("gpu-2", 8));
+
+        // A hang guard, not a timing assertion: without the close the stream would run for its 600 seconds.
+        await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["gpu-1"], seen);
+        Assert.Equal(0, _server.OpenWatches("nodes"));
+    }
+
+    [Fact]
     public async Task Watch_FieldSelector_PodLeavingSelectionIsDeleted()
     {
         _server.PutPod(KubeObjects.Pod("ml", "p", "gpu-1", "0"));
