@@ -162,6 +162,19 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateLease_FailNextAfterApplying_StoredYetAnsweredWithTheFailure()
+    {
+        _server.FailNextAfterApplying("POST leases.coordination.k8s.io", status: HttpStatusCode.GatewayTimeout);
+
+        var lost = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "x"), Ns));
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "y"), Ns));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, lost.Response.StatusCode);
+        Assert.Equal("x", _server.GetLease(Ns, "a")!.Spec.HolderIdentity);
+        Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode); // only the next request's answer is replaced
+    }
+
+    [Fact]
     public async Task WriteKubeconfig_ClientBuiltFromIt_ReachesThisServer()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8));
