@@ -20,8 +20,9 @@ namespace SchedExt.Testing;
 /// <summary>
 /// An in-process Kubernetes API server for tests (Kestrel on 127.0.0.1, random port) holding Nodes, Pods, Leases,
 /// Events (core/v1 and events.k8s.io/v1) and pod Bindings, with the real server's semantics for what SchedExt uses:
-/// resourceVersions, list, watch (with bookmarks and 410 Gone past the history window), field selectors on pods,
-/// label selectors, create-if-absent, delete preconditions, merge/strategic-merge/JSON patches, and binding conflicts. Thread-safe.
+/// resourceVersions, list (paged by limit/continue from one snapshot), watch (with bookmarks and 410 Gone past the
+/// history window), field selectors on pods, label selectors, create-if-absent, delete preconditions,
+/// merge/strategic-merge/JSON patches, and binding conflicts. Thread-safe.
 /// </summary>
 public sealed class FakeApiServer : IAsyncDisposable
 {
@@ -29,6 +30,7 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ObjectStore _store;
+    private readonly ListPager _pages;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentQueue<Injection>> _failures = new(StringComparer.Ordinal);
@@ -42,6 +44,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         _app = app;
         _store = store;
+        _pages = new ListPager(store);
         _time = time;
     }
 
@@ -346,13 +349,23 @@ public sealed class FakeApiServer : IAsyncDisposable
                 await WatchAsync(context, type, ns).ConfigureAwait(false);
                 break;
             case ("LIST", null):
-                var items = _store.List(type, ns, FieldSelector.Parse(request.Query["fieldSelector"], type), LabelSelector.Parse(request.Query["labelSelector"]), out var listVersion);
+                var page = _pages.Next(request.Query["continue"], request.Query["limit"], () =>
+                {
+                    var items = _store.List(type, ns, FieldSelector.Parse(request.Query["fieldSelector"], type), LabelSelector.Parse(request.Query["labelSelector"]), out var listVersion);
+                    return new ListPage(items, listVersion, null);
+                });
+                var metadata = new JsonObject { ["resourceVersion"] = page.Version.ToString(CultureInfo.InvariantCulture) };
+                if (page.Continue is not null)
+                {
+                    metadata["continue"] = page.Continue;
+                }
+
                 var list = new JsonObject
                 {
                     ["kind"] = type.Kind + "List",
                     ["apiVersion"] = type.ApiVersion,
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = listVersion.ToString(CultureInfo.InvariantCulture) },
-                    ["items"] = new JsonArray([.. items]),
+                    ["metadata"] = metadata,
+                    ["items"] = new JsonArray([.. page.Items]),
                 };
                 await WriteAsync(context, 200, list).ConfigureAwait(false);
                 break;

@@ -434,6 +434,57 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ListPods_Limit_EveryPageFromTheFirstPagesSnapshot()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            _server.PutPod(KubeObjects.Pod("ml", $"p{i}", "gpu-1", $"{i}"));
+        }
+
+        var first = await _client.CoreV1.ListPodForAllNamespacesAsync(limit: 2);
+
+        // Changes after the first page show in none of the later ones: they are the watch's, from the list's version.
+        _server.DeletePod("ml", "p3");
+        _server.PutPod(KubeObjects.Pod("ml", "p2a", "gpu-1", "7"));
+        _server.ModifyPod("ml", "p4", p => p.Status.Phase = "Succeeded");
+        var second = await _client.CoreV1.ListPodForAllNamespacesAsync(continueParameter: first.Metadata.ContinueProperty, limit: 2);
+        var third = await _client.CoreV1.ListPodForAllNamespacesAsync(continueParameter: second.Metadata.ContinueProperty, limit: 2);
+
+        Assert.Equal(["p0", "p1", "p2", "p3", "p4"], first.Items.Concat(second.Items).Concat(third.Items).Select(p => p.Metadata.Name));
+        Assert.Equal("Running", third.Items[0].Status.Phase);
+        Assert.Equal([first.Metadata.ResourceVersion, first.Metadata.ResourceVersion], [second.Metadata.ResourceVersion, third.Metadata.ResourceVersion]);
+        Assert.Equal((2, 2, 1), (first.Items.Count, second.Items.Count, third.Items.Count));
+        Assert.NotNull(second.Metadata.ContinueProperty);
+        Assert.Null(third.Metadata.ContinueProperty);
+    }
+
+    [Theory]
+    [InlineData("history compacted past the first page", true)]
+    [InlineData("a token this server never issued", false)]
+    public async Task ListNodes_ContinueWithoutItsSnapshot_GoneExpired(string name, bool compacted)
+    {
+        Assert.NotNull(name);
+        _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        _server.PutNode(KubeObjects.Node("gpu-2", 8));
+        var first = await _client.CoreV1.ListNodeAsync(limit: 1);
+        var token = first.Metadata.ContinueProperty;
+        if (compacted)
+        {
+            _server.PutNode(KubeObjects.Node("gpu-3", 8));
+            _server.ExpireWatchHistory();
+        }
+        else
+        {
+            token = "bm90LWEtdG9rZW4";
+        }
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ListNodeAsync(continueParameter: token, limit: 1));
+
+        Assert.Equal(HttpStatusCode.Gone, error.Response.StatusCode);
+        Assert.Contains("\"reason\":\"Expired\"", error.Response.Content, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task List_UnknownFieldSelector_BadRequest()
     {
         var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ListNodeAsync(fieldSelector: "spec.nodeName=x"));

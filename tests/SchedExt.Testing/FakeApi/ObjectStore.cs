@@ -200,7 +200,7 @@ internal sealed class ObjectStore(TimeProvider time)
                     throw new ApiErrorException(400, "BadRequest", $"invalid resourceVersion '{resourceVersion}'");
                 }
 
-                if (from < _compactedThrough)
+                if (IsCompactedLocked(from))
                 {
                     return null;
                 }
@@ -218,6 +218,15 @@ internal sealed class ObjectStore(TimeProvider time)
         lock (_gate)
         {
             _watchers.Remove(watcher);
+        }
+    }
+
+    /// <summary>True when the history no longer reaches back to <paramref name="version"/>: a watch or a list page from it is 410 Gone.</summary>
+    public bool IsCompacted(long version)
+    {
+        lock (_gate)
+        {
+            return IsCompactedLocked(version);
         }
     }
 
@@ -265,6 +274,8 @@ internal sealed class ObjectStore(TimeProvider time)
             _compactedThrough = _version;
         }
     }
+
+    private bool IsCompactedLocked(long version) => version < _compactedThrough;
 
     private static ApiErrorException NotFound(ResourceType type, string name) =>
         new(404, "NotFound", $"{type.Qualified} \"{name}\" not found");
