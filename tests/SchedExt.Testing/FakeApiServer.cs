@@ -20,8 +20,9 @@ namespace SchedExt.Testing;
 /// <summary>
 /// An in-process Kubernetes API server for tests (Kestrel on 127.0.0.1, random port) holding Nodes, Pods, Leases,
 /// Events (core/v1 and events.k8s.io/v1) and pod Bindings, with the real server's semantics for what SchedExt uses:
-/// resourceVersions, list, watch (with bookmarks and 410 Gone past the history window), field selectors on pods,
-/// label selectors, create-if-absent, delete preconditions, merge/strategic-merge/JSON patches, and binding conflicts. Thread-safe.
+/// resourceVersions, list (paged by limit/continue from one snapshot), watch (with bookmarks and 410 Gone past the
+/// history window), field selectors on pods, label selectors, create-if-absent, delete preconditions,
+/// merge/strategic-merge/JSON patches, and binding conflicts. Thread-safe.
 /// </summary>
 public sealed class FakeApiServer : IAsyncDisposable
 {
@@ -29,9 +30,10 @@ public sealed class FakeApiServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly ObjectStore _store;
+    private readonly ListPager _pages;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<HttpStatusCode>> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<Injection>> _failures = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _requestLog = new();
     private readonly ConcurrentQueue<(string Key, string ContentType, string Body)> _patches = new();
 
@@ -42,6 +44,7 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         _app = app;
         _store = store;
+        _pages = new ListPager(store);
         _time = time;
     }
 
@@ -137,42 +140,69 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// </summary>
     public void FailNext(string key, int count = 1, HttpStatusCode status = HttpStatusCode.InternalServerError, int afterPassing = 0)
     {
-        var queue = _failures.GetOrAdd(key, _ => new ConcurrentQueue<HttpStatusCode>());
-        for (var i = 0; i < afterPassing; i++)
-        {
-            queue.Enqueue(Pass);
-        }
-
-        for (var i = 0; i < count; i++)
-        {
-            queue.Enqueue(status);
-        }
+        Enqueue(key, new Injection(InjectionKind.Pass, 0), afterPassing);
+        Enqueue(key, new Injection(InjectionKind.Fail, status), count);
     }
+
+    /// <summary>
+    /// Carries out the next <paramref name="count"/> requests matching <paramref name="key"/> (other than WATCH) as usual
+    /// but answers each with <paramref name="status"/> instead of its result: the change is made and the client is told
+    /// it failed, as when the reply is lost or the API server times out after storing it.
+    /// </summary>
+    public void FailNextAfterApplying(string key, int count = 1, HttpStatusCode status = HttpStatusCode.GatewayTimeout) =>
+        Enqueue(key, new Injection(InjectionKind.FailAfterApplying, status), count);
 
     /// <summary>
     /// Accepts the next <paramref name="count"/> requests matching <paramref name="key"/> and never answers them: the
     /// client's own timeout ends them (or the server's shutdown), as with an API server that stalls.
     /// </summary>
-    public void HangNext(string key, int count = 1)
+    public void HangNext(string key, int count = 1) => Enqueue(key, new Injection(InjectionKind.Hang, 0), count);
+
+    private void Enqueue(string key, Injection injection, int count)
     {
-        var queue = _failures.GetOrAdd(key, _ => new ConcurrentQueue<HttpStatusCode>());
+        var queue = _failures.GetOrAdd(key, _ => new ConcurrentQueue<Injection>());
         for (var i = 0; i < count; i++)
         {
-            queue.Enqueue(Hang);
+            queue.Enqueue(injection);
         }
     }
 
-    /// <summary>A queued entry that lets its request through (see <see cref="FailNext"/>).</summary>
-    private const HttpStatusCode Pass = 0;
+    /// <summary>What happens to one request matching a queued key.</summary>
+    private enum InjectionKind
+    {
+        /// <summary>Through as usual (see <see cref="FailNext"/>'s afterPassing).</summary>
+        Pass,
 
-    /// <summary>A queued entry that never answers its request (see <see cref="HangNext"/>).</summary>
-    private const HttpStatusCode Hang = (HttpStatusCode)1;
+        /// <summary>Answered with the status, not carried out (see <see cref="FailNext"/>).</summary>
+        Fail,
+
+        /// <summary>Carried out, then answered with the status (see <see cref="FailNextAfterApplying"/>).</summary>
+        FailAfterApplying,
+
+        /// <summary>Never answered (see <see cref="HangNext"/>).</summary>
+        Hang,
+    }
+
+    private readonly record struct Injection(InjectionKind Kind, HttpStatusCode Status);
 
     /// <summary>Drops every queued <see cref="FailNext"/> failure.</summary>
     public void ClearFailures() => _failures.Clear();
 
-    /// <summary>Forgets the watch history: every watch from an existing resourceVersion now gets 410 Gone.</summary>
+    /// <summary>
+    /// Forgets the watch history: a <em>new</em> watch from an older resourceVersion now gets 410 Gone. Watches already
+    /// open keep streaming; end them with <see cref="CloseWatches"/>.
+    /// </summary>
     public void ExpireWatchHistory() => _store.Compact();
+
+    /// <summary>
+    /// Ends every open watch's stream after the changes already made (as a restarting API server or its re-initialized
+    /// watch cache does); returns how many ended. Clients then watch again from their last resourceVersion, or list.
+    /// </summary>
+    public int CloseWatches() => _store.CloseWatches();
+
+    /// <summary>How many watches of <paramref name="resource"/> (e.g. <c>"nodes"</c>, <c>"leases.coordination.k8s.io"</c>) are open now.</summary>
+    public int OpenWatches(string resource) =>
+        _store.OpenWatches(ResourceType.All.FirstOrDefault(t => t.Qualified == resource) ?? throw new ArgumentException($"the fake stores no {resource}", nameof(resource)));
 
     public V1Node PutNode(V1Node node) => Put<V1Node>(ResourceType.Nodes, node);
 
@@ -319,13 +349,23 @@ public sealed class FakeApiServer : IAsyncDisposable
                 await WatchAsync(context, type, ns).ConfigureAwait(false);
                 break;
             case ("LIST", null):
-                var items = _store.List(type, ns, FieldSelector.Parse(request.Query["fieldSelector"], type), LabelSelector.Parse(request.Query["labelSelector"]), out var listVersion);
+                var page = _pages.Next(request.Query["continue"], request.Query["limit"], () =>
+                {
+                    var items = _store.List(type, ns, FieldSelector.Parse(request.Query["fieldSelector"], type), LabelSelector.Parse(request.Query["labelSelector"]), out var listVersion);
+                    return new ListPage(items, listVersion, null);
+                });
+                var metadata = new JsonObject { ["resourceVersion"] = page.Version.ToString(CultureInfo.InvariantCulture) };
+                if (page.Continue is not null)
+                {
+                    metadata["continue"] = page.Continue;
+                }
+
                 var list = new JsonObject
                 {
                     ["kind"] = type.Kind + "List",
                     ["apiVersion"] = type.ApiVersion,
-                    ["metadata"] = new JsonObject { ["resourceVersion"] = listVersion.ToString(CultureInfo.InvariantCulture) },
-                    ["items"] = new JsonArray([.. items]),
+                    ["metadata"] = metadata,
+                    ["items"] = new JsonArray([.. page.Items]),
                 };
                 await WriteAsync(context, 200, list).ConfigureAwait(false);
                 break;
@@ -388,29 +428,38 @@ public sealed class FakeApiServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Counts the request; answers it with an injected failure and returns true when one is queued.</summary>
+    /// <summary>
+    /// Counts the request; answers it with an injected failure and returns true when one is queued. A failure after
+    /// applying is only noted here (false): <see cref="WriteAsync"/> puts it in place of the request's own answer.
+    /// </summary>
     private async Task<bool> CountAndFailAsync(HttpContext context, string key)
     {
         _requests.AddOrUpdate(key, 1, (_, n) => n + 1);
-        if (_failures.TryGetValue(key, out var queue) && queue.TryDequeue(out var status) && status != Pass)
+        if (!_failures.TryGetValue(key, out var queue) || !queue.TryDequeue(out var injection))
         {
-            if (status == Hang)
-            {
+            return false;
+        }
+
+        switch (injection.Kind)
+        {
+            case InjectionKind.Pass:
+                return false;
+            case InjectionKind.FailAfterApplying:
+                context.Items[typeof(Injection)] = injection;
+                return false;
+            case InjectionKind.Hang:
                 // Until the client gives up and closes the connection, or the server stops.
                 await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
                 return true;
-            }
+            default:
+                if (key == "POST pods/binding")
+                {
+                    Interlocked.Increment(ref _bindingFailures);
+                }
 
-            if (key == "POST pods/binding")
-            {
-                Interlocked.Increment(ref _bindingFailures);
-            }
-
-            await WriteStatusAsync(context, (int)status, status.ToString(), "injected failure").ConfigureAwait(false);
-            return true;
+                await WriteStatusAsync(context, (int)injection.Status, injection.Status.ToString(), "injected failure").ConfigureAwait(false);
+                return true;
         }
-
-        return false;
     }
 
     /// <summary>
@@ -642,6 +691,13 @@ public sealed class FakeApiServer : IAsyncDisposable
         if (context.Response.HasStarted)
         {
             return;
+        }
+
+        if (context.Items.TryGetValue(typeof(Injection), out var noted) && noted is Injection { Status: var status })
+        {
+            // The request was carried out (or refused) as usual; the client hears only the injected failure.
+            context.Items.Remove(typeof(Injection));
+            (code, body) = ((int)status, StatusObject((int)status, status.ToString(), "injected failure after applying the request"));
         }
 
         context.Response.StatusCode = code;

@@ -78,9 +78,10 @@ public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
         _api.PutNode(KubeObjects.Node("big-0", 16));
         await WaitFor(() => View.Current.Shapes.Count == 2);
 
-        _api.ExpireWatchHistory();
-        _api.PutNode(KubeObjects.Node("big-1", 16));
+        // The re-list after the watch ends reads huge-0 again.
+        var lists = await EndWatchesAfterAsync(() => _api.PutNode(KubeObjects.Node("big-1", 16)));
         await WaitFor(() => View.Current.NodeCount == 3);
+        Assert.Equal(lists + 1, _api.Requests("LIST nodes"));
         Assert.Equal(["big-0", "dgx-0"], View.Current.Shapes.Select(s => s.ExampleNode).Order(StringComparer.Ordinal));
     }
 
@@ -98,12 +99,16 @@ public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Watch_HistoryCompacted_KeepsUp()
+    public async Task Watch_HistoryCompactedAndWatchEnded_ListsAgainAndKeepsUp()
     {
-        _api.ExpireWatchHistory();
-        _api.PutNode(KubeObjects.Node("vm-0", 2, labels: new Dictionary<string, string> { [SchedExtKeys.Machine] = "vm" }));
+        // The ended watch cannot be resumed from any version it saw: the webhook must list again, then watch from there.
+        var lists = await EndWatchesAfterAsync(() =>
+            _api.PutNode(KubeObjects.Node("vm-0", 2, labels: new Dictionary<string, string> { [SchedExtKeys.Machine] = "vm" })));
 
         await WaitFor(() => View.Current.Shapes.Any(s => s.ExampleNode == "vm-0" && s.Machine == MachineKind.Vm));
+        Assert.Equal(lists + 1, _api.Requests("LIST nodes"));
+        _api.DeleteNode("vm-0");
+        await WaitFor(() => View.Current.Shapes.All(s => s.ExampleNode != "vm-0"));
     }
 
     [Fact]
@@ -121,6 +126,21 @@ public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
         // The watch notices at its next event (or bookmark) and lists again with the new name.
         _api.PutNode(KubeObjects.Node("cpu-1", null));
         await WaitFor(() => View.Current.Shapes.Any(s => s.ExampleNode == "other-0"));
+    }
+
+    /// <summary>
+    /// Once the node and namespace watches are open: forgets the watch history, makes <paramref name="change"/>, ends every open watch and
+    /// waits until the webhook watches nodes again (it has listed again by then); returns the node lists before.
+    /// </summary>
+    private async Task<int> EndWatchesAfterAsync(Action change)
+    {
+        await WaitFor(() => _api.OpenWatches("nodes") == 1 && _api.OpenWatches("namespaces") == 1);
+        var (lists, watches) = (_api.Requests("LIST nodes"), _api.Requests("WATCH nodes"));
+        _api.ExpireWatchHistory();
+        change();
+        Assert.Equal(2, _api.CloseWatches());
+        await WaitFor(() => _api.Requests("WATCH nodes") > watches);
+        return lists;
     }
 
     private static async Task WaitFor(Func<bool> condition)

@@ -106,6 +106,23 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bind_BindingStoredButReplyLost_SucceedsAndKeepsClaimsAndAssignment()
+    {
+        // The API server stored the Binding, then the reply failed (a 504 after the write). The pod read back is bound
+        // here with this attempt's assignment, so the bind did succeed: undoing it would free a running pod's GPUs.
+        _api.FailNextAfterApplying("POST pods/binding", status: System.Net.HttpStatusCode.GatewayTimeout);
+
+        Assert.Equal("""{"Error":""}""", await BindAsync());
+        Assert.Equal(2, _api.Requests("GET pods")); // the bind's first read and the read-back after the failed reply
+        var pod = _api.GetPod("ml", "train")!;
+        Assert.Equal("dgx", pod.Spec.NodeName);
+        Assert.Equal("0,1,2,3", pod.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
+        Assert.Equal(1, _api.BindingsCreated);
+    }
+
+    [Fact]
     public async Task Bind_PodDeletedDuringBind_ReleasesClaims()
     {
         // Unlike an unanswered read, a 404 is a definite answer: the pod is gone and its claims guard nothing.

@@ -162,6 +162,19 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateLease_FailNextAfterApplying_StoredYetAnsweredWithTheFailure()
+    {
+        _server.FailNextAfterApplying("POST leases.coordination.k8s.io", status: HttpStatusCode.GatewayTimeout);
+
+        var lost = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "x"), Ns));
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "y"), Ns));
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, lost.Response.StatusCode);
+        Assert.Equal("x", _server.GetLease(Ns, "a")!.Spec.HolderIdentity);
+        Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode); // only the next request's answer is replaced
+    }
+
+    [Fact]
     public async Task WriteKubeconfig_ClientBuiltFromIt_ReachesThisServer()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8));
@@ -327,6 +340,30 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CloseWatches_OpenWatch_EndsAfterEarlierChangesWithoutLaterOnes()
+    {
+        var list = await _client.CoreV1.ListNodeAsync();
+        var seen = new List<string>();
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var (_, node) in _client.CoreV1.WatchListNodeAsync(resourceVersion: list.Metadata.ResourceVersion, timeoutSeconds: 600))
+            {
+                seen.Add(node.Metadata.Name);
+            }
+        });
+        await SourceKit.WaitUntilAsync(() => _server.OpenWatches("nodes") == 1, "watch open");
+
+        _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        Assert.Equal(1, _server.CloseWatches());
+        _server.PutNode(KubeObjects.Node("gpu-2", 8));
+
+        // A hang guard, not a timing assertion: without the close the stream would run for its 600 seconds.
+        await watching.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["gpu-1"], seen);
+        Assert.Equal(0, _server.OpenWatches("nodes"));
+    }
+
+    [Fact]
     public async Task Watch_FieldSelector_PodLeavingSelectionIsDeleted()
     {
         _server.PutPod(KubeObjects.Pod("ml", "p", "gpu-1", "0"));
@@ -394,6 +431,57 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         // The stream ends (or the connection drops); either way the watch does not hang for its 30-minute default.
         await Task.WhenAny(watching, Task.Delay(TimeSpan.FromSeconds(20)));
         Assert.True(watching.IsCompleted);
+    }
+
+    [Fact]
+    public async Task ListPods_Limit_EveryPageFromTheFirstPagesSnapshot()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            _server.PutPod(KubeObjects.Pod("ml", $"p{i}", "gpu-1", $"{i}"));
+        }
+
+        var first = await _client.CoreV1.ListPodForAllNamespacesAsync(limit: 2);
+
+        // Changes after the first page show in none of the later ones: they are the watch's, from the list's version.
+        _server.DeletePod("ml", "p3");
+        _server.PutPod(KubeObjects.Pod("ml", "p2a", "gpu-1", "7"));
+        _server.ModifyPod("ml", "p4", p => p.Status.Phase = "Succeeded");
+        var second = await _client.CoreV1.ListPodForAllNamespacesAsync(continueParameter: first.Metadata.ContinueProperty, limit: 2);
+        var third = await _client.CoreV1.ListPodForAllNamespacesAsync(continueParameter: second.Metadata.ContinueProperty, limit: 2);
+
+        Assert.Equal(["p0", "p1", "p2", "p3", "p4"], first.Items.Concat(second.Items).Concat(third.Items).Select(p => p.Metadata.Name));
+        Assert.Equal("Running", third.Items[0].Status.Phase);
+        Assert.Equal([first.Metadata.ResourceVersion, first.Metadata.ResourceVersion], [second.Metadata.ResourceVersion, third.Metadata.ResourceVersion]);
+        Assert.Equal((2, 2, 1), (first.Items.Count, second.Items.Count, third.Items.Count));
+        Assert.NotNull(second.Metadata.ContinueProperty);
+        Assert.Null(third.Metadata.ContinueProperty);
+    }
+
+    [Theory]
+    [InlineData("history compacted past the first page", true)]
+    [InlineData("a token this server never issued", false)]
+    public async Task ListNodes_ContinueWithoutItsSnapshot_GoneExpired(string name, bool compacted)
+    {
+        Assert.NotNull(name);
+        _server.PutNode(KubeObjects.Node("gpu-1", 8));
+        _server.PutNode(KubeObjects.Node("gpu-2", 8));
+        var first = await _client.CoreV1.ListNodeAsync(limit: 1);
+        var token = first.Metadata.ContinueProperty;
+        if (compacted)
+        {
+            _server.PutNode(KubeObjects.Node("gpu-3", 8));
+            _server.ExpireWatchHistory();
+        }
+        else
+        {
+            token = "bm90LWEtdG9rZW4";
+        }
+
+        var error = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoreV1.ListNodeAsync(continueParameter: token, limit: 1));
+
+        Assert.Equal(HttpStatusCode.Gone, error.Response.StatusCode);
+        Assert.Contains("\"reason\":\"Expired\"", error.Response.Content, StringComparison.Ordinal);
     }
 
     [Fact]

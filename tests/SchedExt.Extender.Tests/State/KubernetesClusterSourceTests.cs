@@ -58,6 +58,37 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Start_MorePodsThanAPage_ReadsEveryPageAndWatchesFromTheList()
+    {
+        // 1,200 pods at the source's 500 a page: three pages (500, 500, 200) of one snapshot; 150 nodes fit in one.
+        for (var n = 0; n < 150; n++)
+        {
+            _server.PutNode(KubeObjects.Node($"gpu-{n:D3}", 8, H200));
+        }
+
+        for (var i = 0; i < 1200; i++)
+        {
+            _server.PutPod(KubeObjects.Pod("ml", $"p{i:D4}", $"gpu-{i / 8:D3}", $"{i % 8}"));
+        }
+
+        var kit = new SourceKit();
+        await StartAsync(kit);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        var snapshot = kit.State.Current;
+        Assert.Equal(1200, snapshot.Allocations.Count);
+        Assert.Equal(150, snapshot.Nodes.Count);
+        Assert.All(snapshot.Nodes.Values, n => Assert.Equal(0xFFUL, n.UsedGpus));
+        Assert.Equal((3, 1), (_server.Requests("LIST pods"), _server.Requests("LIST nodes")));
+
+        // The watch resumes from the paged list's version: a later change arrives, nothing is listed again.
+        _server.DeletePod("ml", "p1199");
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.FindNode("gpu-149")?.UsedGpus == 0x7FUL, "the deletion after the list");
+        Assert.Equal(1199, kit.State.Current.Allocations.Count);
+        Assert.Equal(3, _server.Requests("LIST pods"));
+    }
+
+    [Fact]
     public async Task Watch_Changes_UpdateSnapshot()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));

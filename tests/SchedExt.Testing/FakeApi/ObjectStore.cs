@@ -18,10 +18,12 @@ internal sealed record Change(long Version, ResourceType Type, string EventType,
 /// <summary>An open watch: receives every change of its resource type (and namespace) in commit order.</summary>
 internal sealed class Watcher(ResourceType type, string? ns)
 {
+    public ResourceType Type { get; } = type;
+
     // Not SingleReader: only the multi-reader unbounded channel can Count, which bookmarks rely on.
     public Channel<Change> Events { get; } = Channel.CreateUnbounded<Change>();
 
-    public bool Accepts(Change change) => change.Type == type && (ns is null || ns == ObjectStore.NamespaceOf(change.Object));
+    public bool Accepts(Change change) => change.Type == Type && (ns is null || ns == ObjectStore.NamespaceOf(change.Object));
 }
 
 /// <summary>
@@ -198,7 +200,7 @@ internal sealed class ObjectStore(TimeProvider time)
                     throw new ApiErrorException(400, "BadRequest", $"invalid resourceVersion '{resourceVersion}'");
                 }
 
-                if (from < _compactedThrough)
+                if (IsCompactedLocked(from))
                 {
                     return null;
                 }
@@ -219,12 +221,47 @@ internal sealed class ObjectStore(TimeProvider time)
         }
     }
 
-    /// <summary>The version a bookmark may carry now: the current version when the watcher has nothing pending, else null.</summary>
+    /// <summary>True when the history no longer reaches back to <paramref name="version"/>: a watch or a list page from it is 410 Gone.</summary>
+    public bool IsCompacted(long version)
+    {
+        lock (_gate)
+        {
+            return IsCompactedLocked(version);
+        }
+    }
+
+    /// <summary>The version a bookmark may carry now: the current version when the watcher has nothing pending and is still open, else null.</summary>
     public long? BookmarkVersion(Watcher watcher)
     {
         lock (_gate)
         {
-            return watcher.Events.Reader.Count == 0 ? _version : null;
+            // A closed watcher's bookmark would carry a version from after its close, past changes it never sent.
+            return watcher.Events.Reader.Count == 0 && !watcher.Events.Reader.Completion.IsCompleted ? _version : null;
+        }
+    }
+
+    /// <summary>How many watches of <paramref name="type"/> are open.</summary>
+    public int OpenWatches(ResourceType type)
+    {
+        lock (_gate)
+        {
+            return _watchers.Count(w => w.Type == type);
+        }
+    }
+
+    /// <summary>Ends every open watch once it has sent the changes already committed; returns how many. No later change reaches them.</summary>
+    public int CloseWatches()
+    {
+        lock (_gate)
+        {
+            var closed = _watchers.Count;
+            foreach (var watcher in _watchers)
+            {
+                watcher.Events.Writer.TryComplete();
+            }
+
+            _watchers.Clear();
+            return closed;
         }
     }
 
@@ -237,6 +274,8 @@ internal sealed class ObjectStore(TimeProvider time)
             _compactedThrough = _version;
         }
     }
+
+    private bool IsCompactedLocked(long version) => version < _compactedThrough;
 
     private static ApiErrorException NotFound(ResourceType type, string name) =>
         new(404, "NotFound", $"{type.Qualified} \"{name}\" not found");
