@@ -177,34 +177,12 @@ internal sealed partial class Binder(
         }
         catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
         {
-            // The Binding may have been created after all (a lost reply, or the same pod bound by another replica in a
-            // leader change): look before undoing anything, or a live pod would lose its claims and assignment.
-            var (answered, now) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
-            var ours = now is not null && now.Uid == uid
-                && now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus];
-            if (ours && now!.NodeName == node.Name)
+            if (await AfterBindFailedAsync(pod, ns, name, uid, node, annotations, claims, e).ConfigureAwait(false) is { } error)
             {
-                metrics.Bind("bound");
-                return null;
+                return error;
             }
 
-            if (!answered)
-            {
-                // Its fate is unknown: the claims and the reservation may guard GPUs a running pod uses, so they are kept.
-                // If the pod was not bound after all, the claims fall stale (holder never bound in time) and the janitor
-                // removes them, and the reservation expires; the scheduler's retry of this pod reuses both meanwhile.
-                Log.UndoKept(log, ns, name, node.Name);
-                return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
-            }
-
-            // Answered: not bound here with this assignment, or gone (then it holds nothing). Undo what this attempt did.
-            if (ours && now!.NodeName is null)
-            {
-                await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
-            }
-
-            await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
-            return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
+            // The reply was lost but the pod is bound here with this assignment: a completed bind, reported as one.
         }
 
         metrics.Bind("bound");
@@ -225,6 +203,41 @@ internal sealed partial class Binder(
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// After creating the Binding failed: null when the pod is bound to <paramref name="node"/> with this assignment after
+    /// all (a lost reply, or the same pod bound by another replica in a leader change), else the bind's error, with what
+    /// this attempt did undone unless the pod's fate is unknown. Looks before undoing anything, or a live pod would lose
+    /// its claims and assignment.
+    /// </summary>
+    private async Task<string?> AfterBindFailedAsync(PodRecord pod, string ns, string name, string uid, NodeState node, Dictionary<string, string?> annotations, List<HeldClaim> claims, Exception e)
+    {
+        var (answered, now) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
+        var ours = now is not null && now.Uid == uid
+            && now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus];
+        if (ours && now!.NodeName == node.Name)
+        {
+            return null;
+        }
+
+        if (!answered)
+        {
+            // Its fate is unknown: the claims and the reservation may guard GPUs a running pod uses, so they are kept.
+            // If the pod was not bound after all, the claims fall stale (holder never bound in time) and the janitor
+            // removes them, and the reservation expires; the scheduler's retry of this pod reuses both meanwhile.
+            Log.UndoKept(log, ns, name, node.Name);
+            return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
+        }
+
+        // Answered: not bound here with this assignment, or gone (then it holds nothing). Undo what this attempt did.
+        if (ours && now!.NodeName is null)
+        {
+            await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
+        }
+
+        await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
+        return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
     }
 
     /// <summary>The assignment annotations: indices always; UUIDs, NUMA nodes and near NICs where the topology knows them.</summary>

@@ -120,6 +120,10 @@ public sealed class KubernetesBindTests : IAsyncLifetime
         Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
         Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
         Assert.Equal(1, _api.BindingsCreated);
+
+        // Reported as the completed bind it is: the pod's event says what it got.
+        var evt = Assert.Single(_api.CoreEvents());
+        Assert.Equal(("GpusAssigned", "uid-train"), (evt.Reason, evt.InvolvedObject.Uid));
     }
 
     [Fact]
