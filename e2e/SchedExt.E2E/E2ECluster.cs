@@ -97,17 +97,21 @@ public sealed class E2ECluster : IAsyncLifetime
     /// <summary>Skips the calling test (or fails it under <c>make e2e</c>) when no cluster answered.</summary>
     public void RequireCluster()
     {
-        if (SkipReason is null)
+        if (SkipReason is not null)
         {
-            return;
+            SkipUnlessRequired(SkipReason);
         }
+    }
 
+    /// <summary>Skips the calling test with <paramref name="reason"/>, or fails it under <c>make e2e</c>, where every test must run.</summary>
+    public static void SkipUnlessRequired(string reason)
+    {
         if (ClusterRequired)
         {
-            Assert.Fail(SkipReason + " (SCHEDEXT_E2E_REQUIRE_CLUSTER=1)");
+            Assert.Fail(reason + " (SCHEDEXT_E2E_REQUIRE_CLUSTER=1)");
         }
 
-        Skip.If(true, SkipReason);
+        Skip.If(true, reason);
     }
 }
 

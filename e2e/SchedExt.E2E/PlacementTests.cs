@@ -97,9 +97,18 @@ public sealed class PlacementTests(E2ECluster cluster)
             TimeSpan.FromSeconds(180));
         Assert.True(full, $"only {pods.Count(p => !string.IsNullOrEmpty(p.Spec.NodeName))} of {capacity} GPUs were handed out");
 
-        // Give the scheduler time to (wrongly) bind more, then check every claim.
-        await Task.Delay(TimeSpan.FromSeconds(5));
-        pods = await scope.ListPodsAsync();
+        // Over-binding shows once the scheduler has tried every pod left over: wait until each has a FailedScheduling
+        // event (a pod it wrongly binds leaves the pending set), then check every claim.
+        List<string> untried = [];
+        var allTried = await TestScope.EventuallyAsync(
+            async () =>
+            {
+                pods = await scope.ListPodsAsync();
+                var failed = await scope.PodsFailedSchedulingAsync();
+                untried = [.. pods.Where(p => string.IsNullOrEmpty(p.Spec.NodeName) && !failed.Contains(p.Metadata.Name)).Select(p => p.Metadata.Name)];
+                return untried.Count == 0;
+            },
+            TimeSpan.FromSeconds(60));
         var bound = pods.Where(p => !string.IsNullOrEmpty(p.Spec.NodeName)).ToList();
         Assert.Equal(capacity, bound.Count);
         var claims = bound.SelectMany(p => FakeGpuNodes.AssignedGpus(p).Select(g => (p.Spec.NodeName, Gpu: g, Pod: p.Metadata.Name))).ToList();
@@ -108,6 +117,7 @@ public sealed class PlacementTests(E2ECluster cluster)
         var shared = claims.GroupBy(c => (c.NodeName, c.Gpu)).Where(g => g.Count() > 1)
             .Select(g => $"{g.Key.NodeName}/GPU{g.Key.Gpu}: {string.Join(", ", g.Select(c => c.Pod))}").ToList();
         Assert.True(shared.Count == 0, "GPUs given to more than one pod: " + string.Join("; ", shared));
+        Assert.True(allTried, "pending pods without a FailedScheduling event after 60 s (not yet tried, so over-binding was not ruled out): " + string.Join(", ", untried));
     }
 
     [SkippableFact]

@@ -15,6 +15,7 @@ namespace SchedExt.E2E;
 /// </remarks>
 public sealed class TestScope : IAsyncDisposable
 {
+    private const string FailedScheduling = "FailedScheduling";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
     private readonly IKubernetes _client;
@@ -121,9 +122,19 @@ public sealed class TestScope : IAsyncDisposable
     {
         var list = await _client.CoreV1.ListNamespacedEventAsync(Namespace, fieldSelector: $"involvedObject.name={podName}").ConfigureAwait(false);
         return [.. list.Items
-            .Where(e => e.Reason == "FailedScheduling")
+            .Where(e => e.Reason == FailedScheduling)
             .OrderBy(e => e.LastTimestamp ?? e.EventTime ?? e.Metadata.CreationTimestamp)
             .Select(e => e.Message)];
+    }
+
+    /// <summary>Names of the scope's pods that have at least one FailedScheduling event: the scheduler tried them and found no node.</summary>
+    public async Task<IReadOnlySet<string>> PodsFailedSchedulingAsync()
+    {
+        var list = await _client.CoreV1.ListNamespacedEventAsync(Namespace).ConfigureAwait(false);
+        return list.Items
+            .Where(e => e.Reason == FailedScheduling && e.InvolvedObject?.Kind == "Pod")
+            .Select(e => e.InvolvedObject.Name)
+            .ToHashSet(StringComparer.Ordinal);
     }
 
     public async ValueTask DisposeAsync()

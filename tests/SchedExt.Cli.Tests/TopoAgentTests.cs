@@ -41,8 +41,9 @@ public sealed class TopoAgentTests : IAsyncLifetime
 
         // Tick 2 has read the file (it reads before it asks the API server), so the next tick sees the new hardware.
         File.Copy(TestData.PathOf("nvidia-smi-topo", "dgx1-v100_hybrid-cube-mesh_msccl-tools.txt"), topo, overwrite: true);
-        await TicksUntil(time, () => _server.Patches("PATCH nodes").Count >= 2);
-        Assert.Equal(4, TopologyAnnotation.Parse(Topology()).Nics.Count);
+        // Waits on the stored annotation, not the patch count: the fake records a PATCH before it applies it.
+        await TicksUntil(time, () => TopologyAnnotation.Parse(Topology()).Nics.Count == 4);
+        Assert.Equal(2, _server.Patches("PATCH nodes").Count);
 
         await stop.CancelAsync();
         var run = await agent.WaitAsync(TimeSpan.FromSeconds(30));

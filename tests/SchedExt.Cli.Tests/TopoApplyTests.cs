@@ -101,16 +101,15 @@ public sealed class TopoApplyTests : IAsyncLifetime
     [Fact]
     public async Task Apply_ApiServerDown_ExitsClusterError()
     {
+        // Port 1 on loopback: privileged, so no test or unprivileged process listens there.
         var kubeconfig = await File.ReadAllTextAsync(_kubeconfig);
-        await _server.DisposeAsync();
-        _server = await FakeApiServer.StartAsync();
-        // The old address no longer listens.
-        await File.WriteAllTextAsync(_kubeconfig, kubeconfig);
+        await File.WriteAllTextAsync(_kubeconfig, kubeconfig.Replace(_server.Url, "http://127.0.0.1:1", StringComparison.Ordinal));
 
         var run = await ApplyAsync("gpu-1");
 
         Assert.Equal(ExitCodes.ClusterError, run.ExitCode);
         Assert.Contains("API server unreachable", run.Error, StringComparison.Ordinal);
+        Assert.Empty(_server.RequestLog);
     }
 
     private IReadOnlyList<(string ContentType, string Body)> NodePatches => _server.Patches("PATCH nodes");

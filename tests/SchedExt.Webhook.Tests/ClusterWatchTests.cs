@@ -117,7 +117,10 @@ public sealed class ClusterWatchTests : IAsyncLifetime, IDisposable
         // A node offering its GPUs under another resource name counts once the policy names that resource.
         _api.PutNode(KubeObjects.Node("other-0", 4, gpuResource: "example.com/gpu"));
         _api.PutNode(KubeObjects.Node("cpu-2", null));
-        await WaitFor(() => View.Current.Source.Length > 0 && _api.Requests("WATCH nodes") >= 1);
+
+        // Watch events are applied in order: once the marker (a shape of its own) shows, other-0 has been read too.
+        _api.PutNode(KubeObjects.Node("marker-0", 2));
+        await WaitFor(() => View.Current.Shapes.Any(s => s.ExampleNode == "marker-0"));
         Assert.DoesNotContain(View.Current.Shapes, s => s.ExampleNode == "other-0");
 
         File.WriteAllText(_host.PolicyFile, TestData.ReadText("webhook", "policy.yaml").Replace("resourceName: nvidia.com/gpu", "resourceName: example.com/gpu", StringComparison.Ordinal));

@@ -9,7 +9,7 @@ namespace SchedExt.Webhook.Tests;
 /// <remarks>
 /// A case folder holds <c>request.json</c> (an AdmissionReview), <c>expected.json</c> (the response with the patch
 /// decoded) and optionally <c>policy.yaml</c> (else the shared tests/testdata/webhook/policy.yaml). The cluster is
-/// tests/testdata/webhook/cluster.yaml. Set SCHEDEXT_UPDATE_GOLDEN=1 to rewrite expected.json after a reviewed change.
+/// tests/testdata/webhook/cluster.yaml. Set SCHEDEXT_UPDATE_GOLDEN=1 to rewrite the expected.json files that differ (those cases fail), then review the diff.
 /// </remarks>
 public sealed class GoldenCaseTests
 {
@@ -38,9 +38,9 @@ public sealed class GoldenCaseTests
         Assert.Equal(HttpStatusCode.OK, review.Status);
         var actual = Decoded(review);
         var expectedPath = Path.Combine(dir, "expected.json");
-        if (Environment.GetEnvironmentVariable("SCHEDEXT_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.Update(expectedPath, actual.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n"))
         {
-            File.WriteAllText(expectedPath, actual.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+            Assert.Fail(GoldenFiles.Rewritten([expectedPath]));
         }
 
         var expected = JsonNode.Parse(File.ReadAllText(expectedPath));

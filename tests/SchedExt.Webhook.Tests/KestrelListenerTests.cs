@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Testing;
 using SchedExt.Webhook.Hosting;
@@ -13,27 +14,32 @@ namespace SchedExt.Webhook.Tests;
 public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("schedext-kestrel-").FullName;
-    private readonly int _httpsPort = FreePort();
-    private readonly int _metricsPort = FreePort();
+    private int _httpsPort;
+    private int _metricsPort;
     private WebApplication? _app;
     private string? _seenThumbprint;
 
     public async Task InitializeAsync()
     {
         WriteCertificate("CN=schedext-webhook-1");
-        _app = WebhookApp.Build(
-        [
-            "--environment", "Production",
-            "--SchedExt:Webhook:ListenAddress", "127.0.0.1",
-            "--SchedExt:Webhook:HttpsPort", _httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--SchedExt:Webhook:MetricsPort", _metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--SchedExt:Webhook:PolicyFile", TestData.PathOf("webhook", "policy.yaml"),
-            "--SchedExt:Webhook:SnapshotFile", TestData.PathOf("webhook", "cluster.yaml"),
-            "--SchedExt:Webhook:TlsCertFile", Path.Combine(_dir, "tls.crt"),
-            "--SchedExt:Webhook:TlsKeyFile", Path.Combine(_dir, "tls.key"),
-            "--SchedExt:Webhook:FileCheckInterval", "01:00:00",
-        ]);
-        await _app.StartAsync();
+
+        // WebhookApp routes by the configured ports, so Kestrel cannot pick its own (port 0). A probed port is free only
+        // until it is released: another test may bind it before Kestrel does, and then fresh ports are tried.
+        for (var attempt = 1; ; attempt++)
+        {
+            (_httpsPort, _metricsPort) = TwoFreePorts();
+            var app = Build();
+            try
+            {
+                await app.StartAsync();
+                _app = app;
+                return;
+            }
+            catch (IOException e) when (e.InnerException is AddressInUseException && attempt < 5)
+            {
+                await app.DisposeAsync();
+            }
+        }
     }
 
     public async Task DisposeAsync()
@@ -122,12 +128,29 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
 
     private Uri Http(string path) => new($"http://127.0.0.1:{_metricsPort}{path}");
 
+    private WebApplication Build() =>
+        WebhookApp.Build(
+        [
+            "--environment", "Production",
+            "--SchedExt:Webhook:ListenAddress", "127.0.0.1",
+            "--SchedExt:Webhook:HttpsPort", _httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--SchedExt:Webhook:MetricsPort", _metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--SchedExt:Webhook:PolicyFile", TestData.PathOf("webhook", "policy.yaml"),
+            "--SchedExt:Webhook:SnapshotFile", TestData.PathOf("webhook", "cluster.yaml"),
+            "--SchedExt:Webhook:TlsCertFile", Path.Combine(_dir, "tls.crt"),
+            "--SchedExt:Webhook:TlsKeyFile", Path.Combine(_dir, "tls.key"),
+            "--SchedExt:Webhook:FileCheckInterval", "01:00:00",
+        ]);
+
     private string WriteCertificate(string subject) => TestCertificates.Write(_dir, subject);
 
-    private static int FreePort()
+    // Both probes stay bound until both ports are read, so the two ports differ.
+    private static (int Https, int Metrics) TwoFreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var https = new TcpListener(IPAddress.Loopback, 0);
+        using var metrics = new TcpListener(IPAddress.Loopback, 0);
+        https.Start();
+        metrics.Start();
+        return (((IPEndPoint)https.LocalEndpoint).Port, ((IPEndPoint)metrics.LocalEndpoint).Port);
     }
 }

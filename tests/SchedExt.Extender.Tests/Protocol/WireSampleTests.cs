@@ -64,17 +64,19 @@ public sealed class WireSampleTests
         Assert.Equal(1, foo.NumPdbViolations);
     }
 
-    public static TheoryData<string, string, string> ResultShapes => new()
+    public static TheoryData<string, string, string, string[]> ResultShapes => new()
     {
-        // sample, verb, request that makes our service answer with that result type
-        { "ExtenderFilterResult.json", "filter", """{"Pod":{"metadata":{"name":"p"}},"NodeNames":["dgx-free"]}""" },
-        { "ExtenderBindingResult.json", "bind", """{"PodName":"x","PodNamespace":"y","PodUID":"z","Node":"dgx-free"}""" },
-        { "ExtenderPreemptionResult.json", "preempt", """{"Pod":{"metadata":{"name":"p","uid":"u"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"9"}}}]}},"NodeNameToMetaVictims":{"dgx-free":{"Pods":[{"UID":"myuid"}],"NumPDBViolations":1}}}""" },
+        // sample, verb, request that makes our service answer with that result type, keys our answer may leave null.
+        // The filter pod needs an NVLink quad: dgx-split (3 free per quad) fails, pcie-metal and plain cannot ever hold
+        // it, so both failure maps are filled; Nodes stays null because the request names nodes (nodeCacheCapable).
+        { "ExtenderFilterResult.json", "filter", """{"Pod":{"metadata":{"name":"p","annotations":{"schedext.io/interconnect":"nvlink"}},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"4"}}}]}},"NodeNames":["dgx-free","dgx-split","pcie-metal","plain"]}""", ["Nodes"] },
+        { "ExtenderBindingResult.json", "bind", """{"PodName":"x","PodNamespace":"y","PodUID":"z","Node":"dgx-free"}""", [] },
+        { "ExtenderPreemptionResult.json", "preempt", """{"Pod":{"metadata":{"name":"p","uid":"u"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"9"}}}]}},"NodeNameToMetaVictims":{"dgx-free":{"Pods":[{"UID":"myuid"}],"NumPDBViolations":1}}}""", [] },
     };
 
     [Theory]
     [MemberData(nameof(ResultShapes))]
-    public async Task Result_OurAnswer_HasUpstreamKeysAndKinds(string sample, string verb, string request)
+    public async Task Result_OurAnswer_HasUpstreamKeysAndKinds(string sample, string verb, string request, string[] mayBeNull)
     {
         using var factory = new ExtenderFactory(GoldenCluster.Objects());
         var (status, body) = await factory.PostAsync(verb, request);
@@ -84,8 +86,9 @@ public sealed class WireSampleTests
         Assert.Equal(upstream.Select(p => p.Key).Order(StringComparer.Ordinal), ours.Select(p => p.Key).Order(StringComparer.Ordinal));
         foreach (var (key, value) in ours)
         {
-            // null is how Go encodes an absent slice or map; otherwise the JSON kind must match upstream's.
-            Assert.True(value is null || upstream[key] is null || value.GetValueKind() == upstream[key]!.GetValueKind(), $"{sample}: {key}");
+            // null is how Go encodes an absent slice or map: allowed only where this request leaves the field absent.
+            Assert.True(value is not null || mayBeNull.Contains(key), $"{sample}: {key} is null");
+            Assert.True(value is null || value.GetValueKind() == upstream[key]!.GetValueKind(), $"{sample}: {key} is {value?.GetValueKind()}, upstream {upstream[key]!.GetValueKind()}");
         }
     }
 
@@ -95,9 +98,12 @@ public sealed class WireSampleTests
         using var factory = new ExtenderFactory(GoldenCluster.Objects());
         var (_, body) = await factory.PostAsync("prioritize", """{"Pod":{"metadata":{"name":"p"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"1"}}}]}},"NodeNames":["dgx-free","hgx-vm"]}""");
         var upstream = JsonNode.Parse(Sample("HostPriority.json"))!.AsObject();
-        foreach (var entry in JsonNode.Parse(body)!.AsArray())
+        var entries = JsonNode.Parse(body)!.AsArray();
+        Assert.Equal(["dgx-free", "hgx-vm"], entries.Select(e => e!["Host"]!.GetValue<string>()));
+        foreach (var entry in entries)
         {
             Assert.Equal(upstream.Select(p => p.Key), entry!.AsObject().Select(p => p.Key));
+            Assert.Equal(upstream["Score"]!.GetValueKind(), entry["Score"]!.GetValueKind());
             Assert.InRange(entry["Score"]!.GetValue<int>(), 0, 10);
         }
     }

@@ -7,7 +7,7 @@ namespace SchedExt.Extender.Tests.State;
 
 public class DemoClusterTests
 {
-    /// <summary>Set to 1 to rewrite the repository copy of the demo cluster from the generator.</summary>
+    /// <summary>Set to 1 to rewrite the repository copy of the demo cluster from the generator (the test then fails if it changed).</summary>
     private const string UpdateVariable = "SCHEDEXT_UPDATE_DEMO";
 
     [Fact]
@@ -81,9 +81,9 @@ public class DemoClusterTests
     {
         var path = Path.GetFullPath(Path.Combine(TestData.Directory, "..", "..", DemoCluster.RepositoryPath));
         var expected = DemoCluster.ToYaml();
-        if (Environment.GetEnvironmentVariable(UpdateVariable) == "1")
+        if (GoldenFiles.Update(path, expected, UpdateVariable))
         {
-            File.WriteAllText(path, expected);
+            Assert.Fail(GoldenFiles.Rewritten([DemoCluster.RepositoryPath], UpdateVariable));
         }
 
         Assert.True(File.Exists(path), $"{path} is missing; run the tests with {UpdateVariable}=1 to write it");

@@ -163,7 +163,10 @@ public sealed class SnapshotFileSourceTests : IDisposable
     public async Task ReloadIfChanged_NewFile_ReplacesState_BadFile_KeepsLastGood()
     {
         var path = Write("cluster.yaml", Nodes("gpu-1"));
-        var (source, kit) = Create(path);
+
+        // A clock that never moves, so the poll never reloads between a rewrite and the test's own call
+        // (Poll_FileChanges_ReloadedOnTimerTick covers the timer).
+        var (source, kit) = Create(path, new FakeTimeProvider());
         await source.StartAsync(CancellationToken.None);
 
         Rewrite(path, Nodes("gpu-2", "gpu-3"));

@@ -7,7 +7,7 @@ namespace SchedExt.Extender.Tests.Verbs;
 /// Golden request/response pairs for every verb, in <c>tests/testdata/extender/golden/&lt;case&gt;/</c>: <c>verb</c> names the
 /// route, <c>request.json</c> is what kube-scheduler sends, <c>response.json</c> what must come back (compared as JSON),
 /// and an optional <c>setup-filter.json</c> is posted to /filter first (a bind needs the pod seen pending). Every case
-/// runs against <see cref="GoldenCluster"/>. Set SCHEDEXT_UPDATE_GOLDEN=1 to rewrite the responses, then review the diff.
+/// runs against <see cref="GoldenCluster"/>. Set SCHEDEXT_UPDATE_GOLDEN=1 to rewrite the responses that differ (those cases fail), then review the diff.
 /// </summary>
 public sealed class GoldenVerbTests
 {
@@ -40,9 +40,9 @@ public sealed class GoldenVerbTests
         Assert.Equal(200, status);
 
         var expectedFile = Path.Combine(dir, "response.json");
-        if (Environment.GetEnvironmentVariable("SCHEDEXT_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.Update(expectedFile, JsonNode.Parse(body)!.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n"))
         {
-            await File.WriteAllTextAsync(expectedFile, JsonNode.Parse(body)!.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+            Assert.Fail(GoldenFiles.Rewritten([expectedFile]));
         }
 
         var expected = JsonNode.Parse(await File.ReadAllTextAsync(expectedFile));

@@ -39,28 +39,30 @@ public sealed class TopologyAnnotationRoundTripTests
 
     /// <summary>
     /// tests/testdata/topology-annotation/&lt;shape&gt;/annotation.json pins the v1 wire form of each reference shape:
-    /// a change here is a change of the node contract. Set SCHEDEXT_UPDATE_GOLDEN=1 to rewrite the files.
+    /// a change here is a change of the node contract. Set SCHEDEXT_UPDATE_GOLDEN=1 to rewrite the files that differ (the test then fails).
     /// </summary>
     [Fact]
     public void Serialize_ReferenceTopologies_MatchGoldenFiles()
     {
-        var update = Environment.GetEnvironmentVariable("SCHEDEXT_UPDATE_GOLDEN") == "1";
+        var rewritten = new List<string>();
         foreach (var name in ReferenceTopologies.Names)
         {
-            var path = TestData.PathOf(GoldenArea, name, "annotation.json");
-            var json = TopologyAnnotation.Serialize(ReferenceTopologies.Find(name)!);
-            if (update)
+            if (GoldenFiles.Update(AnnotationFile(name), TopologyAnnotation.Serialize(ReferenceTopologies.Find(name)!) + "\n"))
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                File.WriteAllText(path, json + "\n");
+                rewritten.Add(AnnotationFile(name));
             }
+        }
+
+        if (rewritten.Count > 0)
+        {
+            Assert.Fail(GoldenFiles.Rewritten(rewritten));
         }
 
         var folders = Directory.GetDirectories(TestData.PathOf(GoldenArea)).Select(Path.GetFileName).Order().ToArray();
         Assert.Equal(ReferenceTopologies.Names.Order(), folders);
         foreach (var name in folders)
         {
-            var golden = File.ReadAllText(TestData.PathOf(GoldenArea, name!, "annotation.json")).TrimEnd('\n');
+            var golden = File.ReadAllText(AnnotationFile(name!)).TrimEnd('\n');
             var expected = ReferenceTopologies.Find(name!)!;
 
             Assert.Equal(golden, TopologyAnnotation.Serialize(expected));
@@ -90,4 +92,6 @@ public sealed class TopologyAnnotationRoundTripTests
             Assert.Equal(json, TopologyAnnotation.Serialize(TopologyAnnotation.Parse(json)));
         }, iter: 500);
     }
+
+    private static string AnnotationFile(string name) => TestData.PathOf(GoldenArea, name, "annotation.json");
 }
