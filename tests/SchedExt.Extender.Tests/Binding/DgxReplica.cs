@@ -22,13 +22,16 @@ internal sealed class DgxReplica : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>Starts the API server and the replica, both on <paramref name="time"/> when given, and waits for the replica's first sync.</summary>
-    public static async Task<DgxReplica> StartAsync(V1Pod pod, TimeProvider? time = null)
+    /// <summary>
+    /// Starts the API server and the replica, both on <paramref name="time"/> when given, the replica's API client giving
+    /// up after <paramref name="clientTimeout"/> when given, and waits for the replica's first sync.
+    /// </summary>
+    public static async Task<DgxReplica> StartAsync(V1Pod pod, TimeProvider? time = null, TimeSpan? clientTimeout = null)
     {
         var api = await FakeApiServer.StartAsync(time);
         api.PutNode(KubeObjects.Node("dgx", 8, TopologyAnnotation.Serialize(ReferenceTopologies.Dgx1V100), new Dictionary<string, string> { [SchedExtKeys.Machine] = "bare-metal" }));
         api.PutPod(pod);
-        var dgx = new DgxReplica(api, new ApiBackedExtender(api, time));
+        var dgx = new DgxReplica(api, new ApiBackedExtender(api, time, clientTimeout));
         await dgx.Replica.WaitSyncedAsync(1);
         return dgx;
     }
