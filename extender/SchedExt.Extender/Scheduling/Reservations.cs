@@ -33,21 +33,6 @@ internal sealed class Reservations(TimeProvider time)
         }
     }
 
-    /// <summary>Reserved GPUs on a node named by a span (filter's hot path).</summary>
-    public ulong Reserved(ReadOnlySpan<char> node, ClusterSnapshot snapshot)
-    {
-        if (_count == 0)
-        {
-            return 0;
-        }
-
-        lock (_gate)
-        {
-            var lookup = _byNode.GetAlternateLookup<ReadOnlySpan<char>>();
-            return lookup.TryGetValue(node, out var list) ? Sum(list, snapshot) : 0;
-        }
-    }
-
     /// <summary>
     /// Atomically: computes what is free on <paramref name="node"/> (snapshot minus reservations minus
     /// <paramref name="exclude"/>), lets <paramref name="choose"/> pick from it, and reserves the pick for <paramref name="podUid"/>.
@@ -101,20 +86,6 @@ internal sealed class Reservations(TimeProvider time)
         foreach (var e in list)
         {
             if (e.PodUid != exceptPod)
-            {
-                mask |= e.Gpus;
-            }
-        }
-
-        return mask;
-    }
-
-    private static ulong Sum(List<Entry> list, ClusterSnapshot snapshot)
-    {
-        ulong mask = 0;
-        foreach (var e in list)
-        {
-            if (!snapshot.Allocations.ContainsKey(e.PodUid))
             {
                 mask |= e.Gpus;
             }

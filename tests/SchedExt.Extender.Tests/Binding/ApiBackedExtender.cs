@@ -9,15 +9,18 @@ using SchedExt.Testing;
 
 namespace SchedExt.Extender.Tests.Binding;
 
-/// <summary>An in-process extender replica in Kubernetes mode whose API client points at a <see cref="FakeApiServer"/>.</summary>
-public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = null) : WebApplicationFactory<Program>
+/// <summary>
+/// An in-process extender replica in Kubernetes mode whose API client points at a <see cref="FakeApiServer"/>, on
+/// <paramref name="time"/> when given, with a client that gives up on a request after <paramref name="clientTimeout"/> when given.
+/// </summary>
+public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = null, TimeSpan? clientTimeout = null) : WebApplicationFactory<Program>
 {
     internal ClusterState State => Services.GetRequiredService<ClusterState>();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder) =>
         builder.ConfigureTestServices(services =>
         {
-            services.AddSingleton<IKubernetes>(_ => api.CreateClient());
+            services.AddSingleton<IKubernetes>(_ => clientTimeout is { } timeout ? api.CreateClient(timeout) : api.CreateClient());
             if (time is not null)
             {
                 services.AddSingleton(time);

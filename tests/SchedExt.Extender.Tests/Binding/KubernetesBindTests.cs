@@ -1,44 +1,31 @@
 using k8s.Models;
 using SchedExt.Testing;
-using SchedExt.Topology.Annotation;
 using SchedExt.Topology.Requests;
-using SchedExt.Topology.Shapes;
 
 namespace SchedExt.Extender.Tests.Binding;
 
 /// <summary>Bind against an API server: what is written, in which order, and that a failure leaves nothing behind.</summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in IAsyncLifetime.DisposeAsync, which xunit calls.")]
 public sealed class KubernetesBindTests : IAsyncLifetime
 {
-    private FakeApiServer _api = null!;
-    private ApiBackedExtender _replica = null!;
-    private HttpClient _client = null!;
+    private DgxReplica _dgx = null!;
+
+    private FakeApiServer Api => _dgx.Api;
 
     public async Task InitializeAsync()
     {
-        _api = await FakeApiServer.StartAsync();
-        _api.PutNode(KubeObjects.Node("dgx", 8, TopologyAnnotation.Serialize(ReferenceTopologies.Dgx1V100), new Dictionary<string, string> { [SchedExtKeys.Machine] = "bare-metal" }));
         var pod = KubeObjects.Pod("ml", "train", null, null, "Pending", uid: "uid-train");
         pod.Spec.Containers[0].Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [SchedExtKeys.GpuResource] = new("4") } };
         pod.Metadata.Annotations[SchedExtKeys.Interconnect] = "nvlink";
         pod.Metadata.Annotations[SchedExtKeys.Rdma] = "required";
-        _api.PutPod(pod);
-        _replica = new ApiBackedExtender(_api);
-        _client = _replica.CreateClient();
-        await _replica.WaitSyncedAsync(1);
+        _dgx = await DgxReplica.StartAsync(pod);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _replica.DisposeAsync();
-        await _api.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _dgx.DisposeAsync();
 
     private async Task<string> BindAsync()
     {
         using var body = new StringContent("""{"PodName":"train","PodNamespace":"ml","PodUID":"uid-train","Node":"dgx"}""", System.Text.Encoding.UTF8, "application/json");
-        using var response = await _client.PostAsync("/bind", body);
+        using var response = await _dgx.Client.PostAsync("/bind", body);
         return await response.Content.ReadAsStringAsync();
     }
 
@@ -46,7 +33,7 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     public async Task Bind_Success_AnnotatesClaimsBindsAndRecordsEvent()
     {
         Assert.Equal("""{"Error":""}""", await BindAsync());
-        var pod = _api.GetPod("ml", "train")!;
+        var pod = Api.GetPod("ml", "train")!;
         Assert.Equal("dgx", pod.Spec.NodeName);
         var a = pod.Metadata.Annotations;
 
@@ -55,9 +42,9 @@ public sealed class KubernetesBindTests : IAsyncLifetime
         Assert.Equal("0", a[SchedExtKeys.AssignedNuma]);
         Assert.Equal("mlx5_0,mlx5_1", a[SchedExtKeys.AssignedNics]);
         Assert.InRange(int.Parse(a[SchedExtKeys.PlacementScore], System.Globalization.CultureInfo.InvariantCulture), 0, 10);
-        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
-        Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
-        var evt = Assert.Single(_api.CoreEvents());
+        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], Api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(Api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
+        var evt = Assert.Single(Api.CoreEvents());
         Assert.Equal(("GpusAssigned", "uid-train"), (evt.Reason, evt.InvolvedObject.Uid));
         Assert.Contains("Assigned GPUs 0,1,2,3 on dgx", evt.Message, StringComparison.Ordinal);
     }
@@ -67,20 +54,20 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     {
         Assert.Equal("""{"Error":""}""", await BindAsync());
         Assert.Equal("""{"Error":""}""", await BindAsync());
-        Assert.Equal(1, _api.BindingsCreated);
-        Assert.Equal(4, _api.Leases().Count);
+        Assert.Equal(1, Api.BindingsCreated);
+        Assert.Equal(4, Api.Leases().Count);
     }
 
     [Fact]
     public async Task Bind_BindingRefused_UndoesAnnotationsAndClaims()
     {
-        _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.Conflict);
+        Api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.Conflict);
         var answer = await BindAsync();
         Assert.Contains("binding pod ml/train to dgx failed", answer, StringComparison.Ordinal);
-        var pod = _api.GetPod("ml", "train")!;
+        var pod = Api.GetPod("ml", "train")!;
         Assert.Null(pod.Spec.NodeName);
         Assert.False(pod.Metadata.Annotations.ContainsKey(SchedExtKeys.AssignedGpus));
-        Assert.Empty(_api.Leases());
+        Assert.Empty(Api.Leases());
 
         // The scheduler's retry then succeeds from a clean slate.
         Assert.Equal("""{"Error":""}""", await BindAsync());
@@ -91,18 +78,18 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     {
         // The Binding's fate is unknown (its reply failed and the pod cannot be read back): it may have been created, so
         // the claims must stay; releasing them could hand a running pod's GPUs to another pod.
-        _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.InternalServerError);
-        _api.FailNext("GET pods", 1, System.Net.HttpStatusCode.InternalServerError, afterPassing: 1);
+        Api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.InternalServerError);
+        Api.FailNext("GET pods", 1, System.Net.HttpStatusCode.InternalServerError, afterPassing: 1);
         var answer = await BindAsync();
 
         Assert.Contains("binding pod ml/train to dgx failed", answer, StringComparison.Ordinal);
-        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
-        Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
+        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], Api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(Api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
 
         // It was not bound after all; the scheduler's retry takes the same GPUs and their claims.
         Assert.Equal("""{"Error":""}""", await BindAsync());
-        Assert.Equal("0,1,2,3", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
-        Assert.Equal(4, _api.Leases().Count);
+        Assert.Equal("0,1,2,3", Api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+        Assert.Equal(4, Api.Leases().Count);
     }
 
     [Fact]
@@ -130,21 +117,21 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     public async Task Bind_PodDeletedDuringBind_ReleasesClaims()
     {
         // Unlike an unanswered read, a 404 is a definite answer: the pod is gone and its claims guard nothing.
-        _api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.NotFound);
-        _api.FailNext("GET pods", 1, System.Net.HttpStatusCode.NotFound, afterPassing: 1);
+        Api.FailNext("POST pods/binding", 1, System.Net.HttpStatusCode.NotFound);
+        Api.FailNext("GET pods", 1, System.Net.HttpStatusCode.NotFound, afterPassing: 1);
 
         Assert.Contains("binding pod ml/train to dgx failed", await BindAsync(), StringComparison.Ordinal);
-        Assert.Empty(_api.Leases());
+        Assert.Empty(Api.Leases());
     }
 
     [Fact]
     public async Task Bind_ClaimHeldByGonePod_IsTakenOver()
     {
         // A crashed bind elsewhere left GPU 0 claimed for a pod that no longer exists.
-        _api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "ghost", "uid-ghost"));
+        Api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "ghost", "uid-ghost"));
         Assert.Equal("""{"Error":""}""", await BindAsync());
-        Assert.Equal("uid-train", _api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
-        Assert.Equal("0,1,2,3", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+        Assert.Equal("uid-train", Api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
+        Assert.Equal("0,1,2,3", Api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
     }
 
     [Fact]
@@ -152,10 +139,10 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     {
         // Another replica is mid-bind for a live pod on GPU 0: this bind must choose around it, not take it.
         var other = KubeObjects.Pod("ml", "other", null, null, "Pending", uid: "uid-other");
-        _api.PutPod(other);
-        _api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "other", "uid-other"));
+        Api.PutPod(other);
+        Api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "other", "uid-other"));
         Assert.Equal("""{"Error":""}""", await BindAsync());
-        Assert.Equal("uid-other", _api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
-        Assert.Equal("4,5,6,7", _api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
+        Assert.Equal("uid-other", Api.GetLease("schedext-system", "gpu.dgx.0")!.Spec.HolderIdentity);
+        Assert.Equal("4,5,6,7", Api.GetPod("ml", "train")!.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
     }
 }

@@ -45,6 +45,58 @@ internal static class BruteForce
         return (bestScore >= 0, bestMask, bestScore);
     }
 
+    /// <summary>
+    /// What the engine adds to the set score for the node itself, worked from the documented tables rather than the
+    /// scoring code: machine fit (preference met 1000, missed 0, unknown kind 500; no preference or a met requirement
+    /// 1000) and group locality (1000 a pod in this rack, 500 in this block, 0 elsewhere, averaged; 1000 with no pod
+    /// placed). Null when the request's machine requirement rules the node out.
+    /// </summary>
+    public static int? NodeParts(ScoreWeights w, MachinePolicy policy, NodeContext context)
+    {
+        var kind = context.Machine;
+        int? machine = (policy, kind) switch
+        {
+            (MachinePolicy.RequireBareMetal, not MachineKind.BareMetal) or (MachinePolicy.RequireVm, not MachineKind.Vm) => null,
+            (MachinePolicy.PreferBareMetal or MachinePolicy.PreferVm, MachineKind.Unknown) => 500,
+            (MachinePolicy.PreferBareMetal, MachineKind.Vm) or (MachinePolicy.PreferVm, MachineKind.BareMetal) => 0,
+            _ => 1000,
+        };
+        if (machine is null)
+        {
+            return null;
+        }
+
+        var (placed, rack, block) = (context.GroupPlaced, context.GroupSameRack, context.GroupSameBlock);
+        var group = placed == 0 ? 1000 : ((1000 * rack) + (500 * (block - rack))) / placed;
+        return (w.Machine * machine) + (w.PlacementGroup * group);
+    }
+
+    /// <summary>The most free GPUs usable by <paramref name="r"/> whose every pair meets its interconnect: what a "link too weak" verdict reports.</summary>
+    public static int LargestGroup(NodeShape shape, GpuRequest r, ulong free)
+    {
+        var t = shape.Topology;
+        var min = MinCode(r.Interconnect);
+        ulong usable = 0;
+        for (var i = 0; i < t.GpuCount; i++)
+        {
+            if ((free & (1UL << i)) != 0 && AllUsable(t, r, 1UL << i))
+            {
+                usable |= 1UL << i;
+            }
+        }
+
+        var largest = 0;
+        for (var mask = usable; mask != 0; mask = (mask - 1) & usable)
+        {
+            if (BitOperations.PopCount(mask) > largest && AllPairsAtLeast(t, mask, min))
+            {
+                largest = BitOperations.PopCount(mask);
+            }
+        }
+
+        return largest;
+    }
+
     private static byte MinCode(Interconnect tier) => tier switch
     {
         Interconnect.NvLink => Link.NvLink(1).Code,

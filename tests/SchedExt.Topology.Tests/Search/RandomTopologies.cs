@@ -1,10 +1,12 @@
 using CsCheck;
 using SchedExt.Topology.Model;
 using SchedExt.Topology.Requests;
+using SchedExt.Topology.Scoring;
+using SchedExt.Topology.Search;
 
 namespace SchedExt.Topology.Tests.Search;
 
-/// <summary>CsCheck generators of random but valid topologies, free masks and requests.</summary>
+/// <summary>CsCheck generators of random but valid topologies, free masks, requests, node contexts and weights.</summary>
 internal static class RandomTopologies
 {
     private static readonly string[] GpuTokens = ["SYS", "NODE", "PHB", "PXB", "PIX", "NV1", "NV2", "NV4", "NV12", "NV18"];
@@ -22,12 +24,37 @@ internal static class RandomTopologies
         select Build(n, pairs, nics, nicLinks, numa, product, memory);
 
     public static Gen<GpuRequest> Request(int maxCount) =>
-        from count in Gen.Int[1, maxCount]
+        from count in Gen.OneOf(Gen.Int[1, Math.Min(4, maxCount)], Gen.Int[1, maxCount])
         from tier in Gen.Enum<Interconnect>()
         from nic in Gen.Enum<NicNeed>()
         from glob in Gen.OneOf<string?>(null, null, "*H100*", "nvidia*")
         from memory in Gen.OneOf(0, 0, 40960)
-        select new GpuRequest(count, tier, nic, MachinePolicy.Any, glob, memory);
+        from machine in Gen.OneOf(MachinePolicy.Any, MachinePolicy.Any, MachinePolicy.RequireBareMetal, MachinePolicy.RequireVm, MachinePolicy.PreferBareMetal, MachinePolicy.PreferVm)
+        select new GpuRequest(count, tier, nic, machine, glob, memory);
+
+    /// <summary>Free masks over <paramref name="gpus"/> GPUs, sparse to full, so whole-node and near-full placements occur too.</summary>
+    public static Gen<ulong> Free(int gpus) =>
+        from a in Gen.ULong
+        from b in Gen.ULong
+        from density in Gen.Int[0, 3]
+        select (density switch { 0 => a & b, 1 => a, 2 => a | b, _ => ulong.MaxValue }) & ((1UL << gpus) - 1);
+
+    /// <summary>Any machine kind, and a placement group of 0..8 placed pods of which some share this node's block and rack.</summary>
+    public static Gen<NodeContext> Context() =>
+        from machine in Gen.Enum<MachineKind>()
+        from placed in Gen.Int[0, 8]
+        from sameBlock in Gen.Int[0, placed]
+        from sameRack in Gen.Int[0, sameBlock]
+        select new NodeContext(machine, placed, sameRack, sameBlock);
+
+    /// <summary>
+    /// Valid weights, each 0..1000 (at least one positive): large ones push the set score past 16 bits, which the
+    /// memo must hold (it packs the score in bits 16..47).
+    /// </summary>
+    public static Gen<ScoreWeights> Weights() =>
+        from w in Gen.OneOf(Gen.Int[0, 5], Gen.Int[0, 1000]).Array[6]
+        where w.Any(x => x > 0)
+        select new ScoreWeights { LinkQuality = w[0], NumaSpan = w[1], NicAffinity = w[2], Leftover = w[3], Machine = w[4], PlacementGroup = w[5] };
 
     private static NodeTopology Build(int n, int[] pairs, int nics, int[] nicLinks, int[] numa, int[] product, int[] memory)
     {

@@ -1,0 +1,41 @@
+using System.Globalization;
+using Microsoft.Extensions.Time.Testing;
+using SchedExt.Testing;
+
+namespace SchedExt.Extender.Tests.Binding;
+
+/// <summary>An API server that accepts the janitor's claim list and never answers: the client's timeout ends that sweep and the janitor carries on.</summary>
+public sealed class ClaimJanitorStallTests
+{
+    private const string ListClaims = "LIST leases.coordination.k8s.io";
+
+    [Fact]
+    public async Task Janitor_ClaimListTimesOut_NextSweepStillReleasesAbandonedClaims()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", CultureInfo.InvariantCulture));
+        var stuck = ApiBackedExtender.PendingGpuPod("ml", "stuck", 1);
+        await using var dgx = await DgxReplica.StartAsync(stuck, time, clientTimeout: TimeSpan.FromSeconds(1));
+
+        // A claim made now for a pod that stays unbound: abandoned once it is more than 2 minutes old.
+        dgx.Api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "stuck", stuck.Metadata.Uid));
+        dgx.Api.HangNext(ListClaims);
+
+        // The 1:00 sweep's list stalls until the client gives up (an OperationCanceledException while the host is not
+        // stopping); meanwhile the clock reaches 3:00, so the janitor's next sweep finds the claim abandoned.
+        time.Advance(TimeSpan.FromMinutes(1));
+        await Until(() => dgx.Api.Requests(ListClaims) >= 1);
+        time.Advance(TimeSpan.FromMinutes(2));
+        await Until(() => dgx.Api.Leases().Count == 0);
+
+        Assert.Empty(dgx.Api.Leases());
+        Assert.True(dgx.Api.Requests(ListClaims) >= 2, "the stalled sweep was not followed by another");
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        for (var i = 0; i < 400 && !condition(); i++)
+        {
+            await Task.Delay(25);
+        }
+    }
+}
