@@ -97,19 +97,19 @@ public sealed class KubernetesBindTests : IAsyncLifetime
     {
         // The API server stored the Binding, then the reply failed (a 504 after the write). The pod read back is bound
         // here with this attempt's assignment, so the bind did succeed: undoing it would free a running pod's GPUs.
-        _api.FailNextAfterApplying("POST pods/binding", status: System.Net.HttpStatusCode.GatewayTimeout);
+        Api.FailNextAfterApplying("POST pods/binding", status: System.Net.HttpStatusCode.GatewayTimeout);
 
         Assert.Equal("""{"Error":""}""", await BindAsync());
-        Assert.Equal(2, _api.Requests("GET pods")); // the bind's first read and the read-back after the failed reply
-        var pod = _api.GetPod("ml", "train")!;
+        Assert.Equal(2, Api.Requests("GET pods")); // the bind's first read and the read-back after the failed reply
+        var pod = Api.GetPod("ml", "train")!;
         Assert.Equal("dgx", pod.Spec.NodeName);
         Assert.Equal("0,1,2,3", pod.Metadata.Annotations[SchedExtKeys.AssignedGpus]);
-        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], _api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
-        Assert.All(_api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
-        Assert.Equal(1, _api.BindingsCreated);
+        Assert.Equal(["gpu.dgx.0", "gpu.dgx.1", "gpu.dgx.2", "gpu.dgx.3"], Api.Leases().Select(l => l.Metadata.Name).Order(StringComparer.Ordinal));
+        Assert.All(Api.Leases(), l => Assert.Equal("uid-train", l.Spec.HolderIdentity));
+        Assert.Equal(1, Api.BindingsCreated);
 
         // Reported as the completed bind it is: the pod's event says what it got.
-        var evt = Assert.Single(_api.CoreEvents());
+        var evt = Assert.Single(Api.CoreEvents());
         Assert.Equal(("GpusAssigned", "uid-train"), (evt.Reason, evt.InvolvedObject.Uid));
     }
 
