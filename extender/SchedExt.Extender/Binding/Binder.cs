@@ -57,7 +57,7 @@ internal sealed partial class Binder(
         {
             return await BindLockedAsync(ns, name, uid, nodeName, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+        catch (Exception e)
         {
             // The failed attempt already released its claims and reservation, or kept them when its Binding may exist (CompleteAsync).
             return Fail("error", $"binding pod {ns}/{name} to {nodeName} failed: {e.Message}");
@@ -137,7 +137,7 @@ internal sealed partial class Binder(
             {
                 taken = await ClaimAllAsync(new ClaimHolder(uid, ns, name, nodeName, 0), chosen, claimed, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+            catch (Exception e)
             {
                 await AbandonAsync(nodeName, uid, claimed).ConfigureAwait(false);
                 return Fail("error", $"claiming GPUs on {nodeName} for pod {ns}/{name} failed: {e.Message}");
@@ -165,7 +165,7 @@ internal sealed partial class Binder(
         {
             await api.AnnotatePodAsync(ns, name, annotations, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+        catch (Exception e)
         {
             await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
             return Fail("error", $"writing the GPU assignment onto pod {ns}/{name} failed: {e.Message}");
@@ -175,7 +175,7 @@ internal sealed partial class Binder(
         {
             await api.BindAsync(ns, name, uid, node.Name, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || ct.IsCancellationRequested)
+        catch (Exception e)
         {
             if (await AfterBindFailedAsync(pod, ns, name, uid, node, annotations, claims, e).ConfigureAwait(false) is { } error)
             {
@@ -196,7 +196,7 @@ internal sealed partial class Binder(
         {
             await api.RecordEventAsync(ns, name, uid, "Normal", "GpusAssigned", message, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             // Events are informative; a failed one must not fail a completed bind.
             Log.EventFailed(log, ns, name, e.Message);
@@ -358,7 +358,7 @@ internal sealed partial class Binder(
         {
             return new PodReadBack(true, await api.GetPodAsync(ns, name, read.Token).ConfigureAwait(false));
         }
-        catch (Exception e) when (e is not OperationCanceledException || read.IsCancellationRequested)
+        catch (Exception)
         {
             return new PodReadBack(false, null);
         }
@@ -433,7 +433,7 @@ internal sealed partial class Binder(
             metrics.Bind("bound");
             return null;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e)
         {
             return Fail("error", $"binding pod {ns}/{name} to {node} failed: {e.Message}");
         }

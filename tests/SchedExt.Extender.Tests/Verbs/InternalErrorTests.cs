@@ -8,12 +8,15 @@ namespace SchedExt.Extender.Tests.Verbs;
 /// <summary>A defect inside a verb (not bad input) is answered 500 with its message, counted, and changes nothing.</summary>
 public sealed class InternalErrorTests
 {
-    [Fact]
-    public async Task Filter_NodeReaderThrows_Answers500WithTheMessageAndCountsIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Filter_NodeReaderThrows_Answers500WithTheMessageAndCountsIt(bool asCancellation)
     {
+        // A cancellation nobody asked for (e.g. a client's own timeout inside a verb) is a failure like any other.
         using var factory = new ExtenderFactory(
             GoldenCluster.Objects(),
-            services: s => s.AddSingleton<INodeInfoReader>(new ThrowingReader()));
+            services: s => s.AddSingleton<INodeInfoReader>(new ThrowingReader(asCancellation)));
         var before = factory.State.Current;
         var request = File.ReadAllText(TestData.PathOf("extender", "golden", "filter-nodes-mode", "request.json"));
 
@@ -33,8 +36,12 @@ public sealed class InternalErrorTests
         Assert.Contains("\"NodeNames\":[\"dgx-free\"]", reply, StringComparison.Ordinal);
     }
 
-    private sealed class ThrowingReader : INodeInfoReader
+    private sealed class ThrowingReader(bool asCancellation) : INodeInfoReader
     {
-        public NodeInfo? Read(V1Node node) => throw new InvalidOperationException("node reader broke on " + node.Metadata.Name);
+        public NodeInfo? Read(V1Node node)
+        {
+            var message = "node reader broke on " + node.Metadata.Name;
+            throw asCancellation ? new TaskCanceledException(message) : new InvalidOperationException(message);
+        }
     }
 }
