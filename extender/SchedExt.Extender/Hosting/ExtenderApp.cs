@@ -138,7 +138,7 @@ internal static class CapacityGauges
     {
         var snapshot = state.Current;
         metrics.SnapshotNodes.Set(snapshot.Nodes.Count);
-        metrics.Reservations.Set(reservations.Count);
+        metrics.Reservations.Set(reservations.Live(snapshot));
         if (state.LastContact is { } last)
         {
             metrics.SnapshotAge.Set((time.GetUtcNow() - last).TotalSeconds);

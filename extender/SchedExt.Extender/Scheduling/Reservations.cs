@@ -72,6 +72,28 @@ internal sealed class Reservations(TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// Reservations still in force against <paramref name="snapshot"/> (for the metric): drops, on every node, the
+    /// expired ones and those the snapshot already shows, which otherwise go only when their node is next looked at.
+    /// </summary>
+    public int Live(ClusterSnapshot snapshot)
+    {
+        lock (_gate)
+        {
+            var now = time.GetUtcNow();
+            foreach (var (node, list) in _byNode.ToList())
+            {
+                _count -= list.RemoveAll(e => e.Expires <= now || snapshot.Allocations.ContainsKey(e.PodUid));
+                if (list.Count == 0)
+                {
+                    _byNode.Remove(node);
+                }
+            }
+
+            return _count;
+        }
+    }
+
     private ulong ReservedLocked(string node, ClusterSnapshot snapshot, string? exceptPod = null)
     {
         if (!_byNode.TryGetValue(node, out var list))

@@ -52,6 +52,23 @@ public sealed class CapacityGaugesTests
         Assert.Equal(8, _metrics.FreeGpus.WithLabels(state.Current.FindNode("a")!.Shape.Description).Value);
     }
 
+    [Fact]
+    public void Update_ReservationExpired_GaugeDropsWithoutTheNodeBeingLookedAt()
+    {
+        var state = new ClusterState(_catalog, _time);
+        state.ReplaceAll([Node("a", ReferenceTopologies.Dgx1V100)], []);
+        var reservations = new Reservations(_time);
+        Assert.NotEqual(0UL, reservations.ChooseAndReserve(state.Current.FindNode("a")!, state.Current, "uid-1", 0, free => free & 0b11));
+
+        CapacityGauges.Update(_metrics, state, reservations, _time);
+        Assert.Equal(1, _metrics.Reservations.Value);
+
+        _time.Advance(TimeSpan.FromMinutes(2) + TimeSpan.FromSeconds(1));
+        CapacityGauges.Update(_metrics, state, reservations, _time);
+        Assert.Equal(0, _metrics.Reservations.Value);
+        Assert.Equal(0, reservations.Count);
+    }
+
     private void Update(ClusterState state) => CapacityGauges.Update(_metrics, state, new Reservations(_time), _time);
 
     private NodeInfo Node(string name, NodeTopology topology) =>
