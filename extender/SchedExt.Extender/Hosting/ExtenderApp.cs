@@ -134,6 +134,9 @@ internal static class CapacityGauges
 {
     private static readonly int[] Sizes = [1, 2, 4, 8];
 
+    /// <summary>Two scrapes at once must not interleave removing and setting labels.</summary>
+    private static readonly Lock Gate = new();
+
     public static void Update(ExtenderMetrics metrics, ClusterState state, Reservations reservations, TimeProvider time)
     {
         var snapshot = state.Current;
@@ -166,7 +169,7 @@ internal static class CapacityGauges
             }
         }
 
-        lock (metrics.FreeGpus)
+        lock (Gate)
         {
             Publish(metrics.FreeGpus, gpus.ToDictionary(e => new[] { e.Key }, e => e.Value, LabelsComparer.Instance));
             Publish(metrics.FreeGroups, groups.ToDictionary(e => new[] { e.Key.Shape, e.Key.Tier, e.Key.Size }, e => e.Value, LabelsComparer.Instance));
