@@ -56,7 +56,7 @@ certs:
 
 # Syncs the webhook policy into the manifests and renders the base and every overlay into out/manifests/.
 manifests: certs
-	@if [ -f webhook/SchedExt.Webhook/policy.example.yaml ]; then cp webhook/SchedExt.Webhook/policy.example.yaml manifests/base/webhook/policy.yaml; fi
+	cp webhook/SchedExt.Webhook/policy.example.yaml manifests/base/webhook/policy.yaml
 	@mkdir -p out/manifests
 	$(KUBECTL) kustomize manifests/ > out/manifests/base.yaml
 	$(KUBECTL) kustomize manifests/overlays/generated-certs > out/manifests/generated-certs.yaml
