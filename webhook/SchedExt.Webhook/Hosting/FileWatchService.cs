@@ -9,7 +9,8 @@ namespace SchedExt.Webhook.Hosting;
 /// Polling by content instead of FileSystemWatcher: ConfigMap and Secret volumes update by swapping a <c>..data</c>
 /// symlink, which inotify-based watchers often miss; reading a few KiB every few seconds is cheap and always right.
 /// </remarks>
-internal sealed class FileWatchService(PolicyStore policy, TlsCertificateSource tls, SnapshotFileSource snapshot, IOptions<WebhookOptions> options, TimeProvider time)
+internal sealed class FileWatchService(
+    PolicyStore policy, TlsCertificateSource tls, SnapshotFileSource snapshot, IOptions<WebhookOptions> options, TimeProvider time, ILogger<FileWatchService> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -17,9 +18,25 @@ internal sealed class FileWatchService(PolicyStore policy, TlsCertificateSource 
         using var timer = new PeriodicTimer(options.Value.FileCheckInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            policy.Reload();
-            tls.Reload();
-            snapshot.Reload();
+            // Each reload reports its own expected failures (unreadable, invalid) and keeps what is loaded; anything else
+            // must not end this loop (and with it the host): the next tick tries again.
+            Check("policy", () => policy.Reload());
+            Check("TLS certificate", () => tls.Reload());
+            Check("cluster snapshot", () => snapshot.Reload());
+        }
+    }
+
+    private void Check(string what, Action reload)
+    {
+        try
+        {
+            reload();
+        }
+#pragma warning disable CA1031 // See ExecuteAsync: logged, and retried at the next tick.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Diagnostics.Log.FileCheckFailed(log, what, e, e.Message);
         }
     }
 }
