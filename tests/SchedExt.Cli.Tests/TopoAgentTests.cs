@@ -24,10 +24,7 @@ public sealed class TopoAgentTests : IAsyncLifetime
     [Fact]
     public async Task Agent_HardwareChangesBetweenTicks_PatchesOnlyWhenItChangedAndStopsCleanly()
     {
-        _server.PutNode(KubeObjects.Node("gpu-1", gpus: 8));
-        var topo = Path.Combine(_temp.FullName, "topo.txt");
-        File.Copy(TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt"), topo);
-        var time = new FakeTimeProvider();
+        var (topo, time) = NodeAndTopologyFile();
         using var stop = new CancellationTokenSource();
 
         var agent = CliRun.RunAsync(
@@ -77,6 +74,50 @@ public sealed class TopoAgentTests : IAsyncLifetime
         Assert.Contains("warning: cannot read node gpu-1: API server answered 503", run.Error, StringComparison.Ordinal);
         Assert.Contains("retrying in 00:01:00", run.Error, StringComparison.Ordinal);
         Assert.True(_server.Requests("GET nodes") >= 3, $"{_server.Requests("GET nodes")} reads");
+    }
+
+    [Fact]
+    public async Task Agent_NodeMissing_ExitsWithNodeNotFound()
+    {
+        // Not a passing API failure: the agent ends, so its pod's restarts show the misconfiguration (a wrong --node).
+        var time = new FakeTimeProvider();
+        var agent = CliRun.RunAsync(
+            ["topo", "-f", TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt"), "--node", "gpu-9", "--apply", "--interval", "1m", "--kubeconfig", _server.WriteKubeconfig(_temp.FullName)],
+            time: time);
+
+        var run = await agent.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(ExitCodes.NodeNotFound, run.ExitCode);
+        Assert.Contains("node gpu-9 not found", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Agent_TopologyOutputBecomesUnreadable_ExitsWithInputInvalidAndKeepsTheAnnotation()
+    {
+        var (topo, time) = NodeAndTopologyFile();
+        var agent = CliRun.RunAsync(
+            ["topo", "-f", topo, "--node", "gpu-1", "--apply", "--interval", "10m", "--kubeconfig", _server.WriteKubeconfig(_temp.FullName)],
+            time: time);
+        await TicksUntil(time, () => _server.Patches("PATCH nodes").Count == 1);
+        var written = Topology();
+
+        // A driver upgrade gone wrong: nvidia-smi prints something that is not a topology matrix.
+        await File.WriteAllTextAsync(topo, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n");
+        await TicksUntil(time, () => agent.IsCompleted);
+        var run = await agent;
+
+        Assert.Equal(ExitCodes.InputInvalid, run.ExitCode);
+        Assert.Equal(written, Topology());
+        Assert.Single(_server.Patches("PATCH nodes"));
+    }
+
+    /// <summary>Node gpu-1 (8 GPUs) in the API server, and a copy of the HGX H200 matrix the test may rewrite.</summary>
+    private (string Path, FakeTimeProvider Time) NodeAndTopologyFile()
+    {
+        _server.PutNode(KubeObjects.Node("gpu-1", gpus: 8));
+        var topo = Path.Combine(_temp.FullName, "topo.txt");
+        File.Copy(TestData.PathOf("nvidia-smi-topo", "hgx-h200_8gpu_12nic_distributedai.txt"), topo);
+        return (topo, new FakeTimeProvider());
     }
 
     private string Topology() => _server.GetNode("gpu-1")!.Metadata.Annotations[SchedExtKeys.Topology];
