@@ -71,8 +71,32 @@ public sealed class WireSampleTests
         // it, so both failure maps are filled; Nodes stays null because the request names nodes (nodeCacheCapable).
         { "ExtenderFilterResult.json", "filter", """{"Pod":{"metadata":{"name":"p","annotations":{"schedext.io/interconnect":"nvlink"}},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"4"}}}]}},"NodeNames":["dgx-free","dgx-split","pcie-metal","plain"]}""", ["Nodes"] },
         { "ExtenderBindingResult.json", "bind", """{"PodName":"x","PodNamespace":"y","PodUID":"z","Node":"dgx-free"}""", [] },
-        { "ExtenderPreemptionResult.json", "preempt", """{"Pod":{"metadata":{"name":"p","uid":"u"},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"9"}}}]}},"NodeNameToMetaVictims":{"dgx-free":{"Pods":[{"UID":"myuid"}],"NumPDBViolations":1}}}""", [] },
+        { "ExtenderPreemptionResult.json", "preempt", PreemptHelps, [] },
     };
+
+    /// <summary>
+    /// dgx-split has GPUs 0 and 4 held by uid-holder-split, so neither NVLink quad is free; evicting it frees one. Our
+    /// answer keeps the node with its victim, so the nested victim entry is there to compare.
+    /// </summary>
+    private const string PreemptHelps = """{"Pod":{"metadata":{"name":"p","uid":"u","annotations":{"schedext.io/interconnect":"nvlink"}},"spec":{"containers":[{"resources":{"limits":{"nvidia.com/gpu":"4"}}}]}},"NodeNameToMetaVictims":{"dgx-split":{"Pods":[{"UID":"uid-holder-split"}],"NumPDBViolations":1}}}""";
+
+    [Fact]
+    public async Task PreemptionResult_OurVictimEntry_HasTheUpstreamNestedShape()
+    {
+        using var factory = new ExtenderFactory(GoldenCluster.Objects());
+        var (status, body) = await factory.PostAsync("preempt", PreemptHelps);
+        Assert.Equal(200, status);
+        var upstream = JsonNode.Parse(Sample("ExtenderPreemptionResult.json"))!["NodeNameToMetaVictims"]!["foo"]!.AsObject();
+        var ours = JsonNode.Parse(body)!["NodeNameToMetaVictims"]!.AsObject();
+
+        var (node, entry) = Assert.Single(ours);
+        Assert.Equal("dgx-split", node);
+        Assert.Equal(upstream.Select(p => p.Key), entry!.AsObject().Select(p => p.Key));
+        Assert.Equal(upstream["NumPDBViolations"]!.GetValueKind(), entry["NumPDBViolations"]!.GetValueKind());
+        var victim = Assert.Single(entry["Pods"]!.AsArray())!.AsObject();
+        Assert.Equal(upstream["Pods"]![0]!.AsObject().Select(p => p.Key), victim.Select(p => p.Key));
+        Assert.Equal("uid-holder-split", victim["UID"]!.GetValue<string>());
+    }
 
     [Theory]
     [MemberData(nameof(ResultShapes))]
