@@ -93,6 +93,21 @@ public sealed class ClusterSnapshotTests
         Assert.False(feasibility.Check(request, unlabelled).Feasible);
     }
 
+    [Fact]
+    public void Publish_AnnotationDisagreesWithAllocatable_NodeReadAsUnknownLikeTheExtender()
+    {
+        // MIG "single": the device plugin offers 56 slices, the annotation describes the 8 physical GPUs. The extender
+        // does not use such an annotation (NodeReader); admitting an NVLink request here would leave the pod pending.
+        var mig = KubeObjects.Node("mig-0", 56, TopologyAnnotation.Serialize(Topologies.NvSwitch8()));
+        var snapshot = NewView().Publish([NodeFactsReader.FromNode(mig, SchedExtKeys.GpuResource)], new Dictionary<string, IReadOnlyDictionary<string, string>>(), "test");
+
+        var shape = Assert.Single(snapshot.Shapes).Shape;
+        Assert.False(shape.IsKnown);
+        Assert.Equal(56, shape.GpuCount);
+        var feasibility = new ShapeFeasibility(new SchedExt.Topology.Search.PlacementEngine(SchedExt.Topology.Scoring.ScoreWeights.Default));
+        Assert.False(feasibility.Check(new GpuRequest(8, Interconnect.NvLink), snapshot).Feasible);
+    }
+
     private static Dictionary<string, string> Memory(string mib) => new() { [SchedExtKeys.GpuMemoryLabel] = mib };
 
     private static ClusterView NewView() => new(

@@ -194,7 +194,9 @@ internal sealed partial class Binder(
         Log.Bound(log, ns, name, node.Name, annotations[SchedExtKeys.AssignedGpus]!);
         try
         {
-            await api.RecordEventAsync(ns, name, uid, "Normal", "GpusAssigned", message, ct).ConfigureAwait(false);
+            // Its own deadline: the bind's may be spent (a Binding that timed out but was stored after all).
+            using var eventTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+            await api.RecordEventAsync(ns, name, uid, "Normal", "GpusAssigned", message, eventTimeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -19,10 +19,11 @@ internal sealed partial class ClaimJanitor(IClusterApi api, Binder binder, Clust
             {
                 await SweepAsync(stoppingToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
                 // Includes a request that hit the API client's own timeout (an OperationCanceledException while the
-                // host is not stopping): letting it escape would end the janitor and, by default, stop the host.
+                // host is not stopping): letting it escape would end the janitor and, by default, stop the host. Only
+                // the cancellation of shutdown itself ends the loop.
                 Log.SweepFailed(log, e.Message);
             }
         }

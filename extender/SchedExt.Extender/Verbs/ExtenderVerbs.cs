@@ -30,6 +30,9 @@ internal sealed partial class ExtenderVerbs(
     ILogger<ExtenderVerbs> log,
     PendingPods? pending = null)
 {
+    /// <summary>The request was aborted by the caller before an answer (nginx's convention; never sent).</summary>
+    private const int StatusClientClosed = 499;
+
     private ResourceName _gpuResource = new(options.CurrentValue.GpuResourceName);
 
     public Task FilterAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbFilter, (s, _) =>
@@ -83,6 +86,12 @@ internal sealed partial class ExtenderVerbs(
             context.Response.ContentLength = scratch.Output.WrittenCount;
             await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The caller went away: nothing to answer; counted apart from the answered requests.
+            status = StatusClientClosed;
+            throw;
+        }
         catch (ProtocolException e)
         {
             status = StatusCodes.Status400BadRequest;
@@ -101,7 +110,7 @@ internal sealed partial class ExtenderVerbs(
         {
             pool.Return(scratch);
             metrics.Duration(verb).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", 403 => "403", _ => "500" }).Inc();
+            metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", 403 => "403", StatusClientClosed => "499", _ => "500" }).Inc();
         }
     }
 

@@ -115,7 +115,7 @@ public readonly struct NodeVerdict
                 break;
             case Infeasibility.GpuMemoryUnknown:
                 w.Add("needs ").Add(k).Add(" GPUs with at least ").Add(r.MinMemoryMiB).Add(" MiB; the memory of ").Add(Have)
-                    .Add(Have == 1 ? " GPU is" : " GPUs is").Add(" unknown (no memMiB in schedext.io/topology, no nvidia.com/gpu.memory label)");
+                    .Add(Have == 1 ? " GPU is" : " GPUs is").Add(" unknown (no usable memMiB in schedext.io/topology or nvidia.com/gpu.memory label)");
                 break;
             case Infeasibility.NoTopology:
                 w.Add("interconnect=").Add(SchedExtKeys.Format(r.Interconnect)).Add(" rdma=").Add(SchedExtKeys.Format(r.Nic))

@@ -27,7 +27,7 @@ public sealed class MemoryReasonTests
         Assert.Equal(Infeasibility.GpuMemoryUnknown, verdict.Reason);
         Assert.True(verdict.Unresolvable);
         Assert.Equal(
-            "needs 8 GPUs with at least 80896 MiB; the memory of 8 GPUs is unknown (no memMiB in schedext.io/topology, no nvidia.com/gpu.memory label)",
+            "needs 8 GPUs with at least 80896 MiB; the memory of 8 GPUs is unknown (no usable memMiB in schedext.io/topology or nvidia.com/gpu.memory label)",
             verdict.ReasonText());
     }
 

@@ -53,6 +53,6 @@ internal static partial class Log
     [LoggerMessage(403, LogLevel.Error, "TLS certificate {CertFile} cannot be loaded: {Reason}. Keeping the previous certificate")]
     public static partial void CertificateRejected(ILogger logger, string certFile, string reason);
 
-    [LoggerMessage(404, LogLevel.Error, "Re-checking the {What} file failed: {Reason}. Keeping what is loaded; checking again at the next interval")]
+    [LoggerMessage(404, LogLevel.Error, "Re-checking the {What} file failed: {Reason}. Keeping what is loaded until the file changes again")]
     public static partial void FileCheckFailed(ILogger logger, string what, Exception exception, string reason);
 }

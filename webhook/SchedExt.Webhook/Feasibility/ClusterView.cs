@@ -67,8 +67,17 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAcces
 
         try
         {
-            // As the extender reads it: the labels fill what the annotation leaves out.
-            return TopologyAnnotation.Parse(node.TopologyAnnotation).WithGpuDefaults(node.Product, node.GpuMemoryMiB);
+            // As the extender reads it: the labels fill what the annotation leaves out, and an annotation that does not
+            // describe the GPUs the node offers (e.g. MIG slices counted by the device plugin) is not used. A node that
+            // offers none right now (device plugin restarting) keeps its annotation: admission stays lenient there.
+            var topology = TopologyAnnotation.Parse(node.TopologyAnnotation);
+            if (gpus > 0 && topology.GpuCount != gpus)
+            {
+                Log.BadTopology(logger, node.Name, $"annotation describes {topology.GpuCount} GPUs but the node offers {gpus}");
+                return NodeTopology.Unknown(gpus, node.Product, node.GpuMemoryMiB);
+            }
+
+            return topology.WithGpuDefaults(node.Product, node.GpuMemoryMiB);
         }
         catch (Exception ex) when (ex is TopologyFormatException or FormatException or ArgumentException)
         {

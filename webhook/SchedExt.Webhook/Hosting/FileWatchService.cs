@@ -19,7 +19,8 @@ internal sealed class FileWatchService(
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             // Each reload reports its own expected failures (unreadable, invalid) and keeps what is loaded; anything else
-            // must not end this loop (and with it the host): the next tick tries again.
+            // must not end this loop (and with it the host). A reload remembers the bytes it saw before it reads them,
+            // so a file that failed this way is read again when it changes, as after any rejected version.
             Check("policy", () => policy.Reload());
             Check("TLS certificate", () => tls.Reload());
             Check("cluster snapshot", () => snapshot.Reload());
@@ -32,7 +33,7 @@ internal sealed class FileWatchService(
         {
             reload();
         }
-#pragma warning disable CA1031 // See ExecuteAsync: logged, and retried at the next tick.
+#pragma warning disable CA1031 // See ExecuteAsync: logged; the file is read again when it changes.
         catch (Exception e)
 #pragma warning restore CA1031
         {
