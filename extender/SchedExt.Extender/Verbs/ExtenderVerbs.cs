@@ -86,11 +86,11 @@ internal sealed partial class ExtenderVerbs(
             context.Response.ContentLength = scratch.Output.WrittenCount;
             await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
         {
-            // The caller went away: nothing to answer; counted apart from the answered requests.
+            // The caller went away (the body read fails or is cancelled): nothing to answer, and nothing was changed by
+            // filter, prioritize or preempt (bind runs on its own deadline). Counted apart from answered requests.
             status = StatusClientClosed;
-            throw;
         }
         catch (ProtocolException e)
         {

@@ -56,6 +56,33 @@ public sealed class KestrelReplyTests : IDisposable
         Assert.Contains(scores, e => e!["Score"]!.GetValue<int>() > 0);
     }
 
+    [Fact]
+    public async Task Filter_CallerGoesAwayMidBody_CountedAs499()
+    {
+        await _factory.WaitSyncedAsync();
+        using var client = _factory.CreateClient();
+        using (var socket = new System.Net.Sockets.TcpClient())
+        {
+            await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+            var stream = socket.GetStream();
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"Pod\":" + Pod + ",\"NodeNames\":[\"a\","));
+            await stream.FlushAsync();
+            await Task.Delay(200);
+        }
+
+        // The connection closed with most of the body unsent: no answer is possible, and it is not counted as one.
+        var metrics = string.Empty;
+        for (var i = 0; i < 400 && !metrics.Contains("code=\"499\"", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(25);
+            metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        Assert.Contains("schedext_extender_requests_total{verb=\"filter\",code=\"499\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("verb=\"filter\",code=\"500\"", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("verb=\"filter\",code=\"200\"", metrics, StringComparison.Ordinal);
+    }
+
     /// <summary>Unique names: the demo nodes first, then names the extender has never seen.</summary>
     private string[] Candidates(int count) =>
         _known.Concat(Enumerable.Range(0, Math.Max(0, count - _known.Length)).Select(i => $"gone-{i:D6}-rack-z")).Take(count).ToArray();
