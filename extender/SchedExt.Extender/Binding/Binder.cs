@@ -386,7 +386,7 @@ internal sealed partial class Binder(
         try
         {
             var restore = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var key in new[] { SchedExtKeys.AssignedGpus, SchedExtKeys.AssignedUuids, SchedExtKeys.AssignedNuma, SchedExtKeys.AssignedNics, SchedExtKeys.PlacementScore })
+            foreach (var key in KubernetesClusterApi.AssignmentKeys)
             {
                 restore[key] = pod.Annotations.GetValueOrDefault(key);
             }

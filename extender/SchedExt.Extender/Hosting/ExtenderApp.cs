@@ -149,14 +149,15 @@ internal static class CapacityGauges
 
         // Shapes described alike (the label) are summed, not written over one another; a label whose nodes are gone is
         // removed rather than left at its last value.
-        var gpus = new Dictionary<string, double>(StringComparer.Ordinal);
-        var groups = new Dictionary<(string Shape, string Tier, string Size), double>();
+        var gpus = new Dictionary<string[], double>(LabelsComparer.Instance);
+        var groups = new Dictionary<string[], double>(LabelsComparer.Instance);
         foreach (var byShape in snapshot.Nodes.Values.GroupBy(n => n.Shape))
         {
             var shape = byShape.Key;
             var tier = shape.StrongestTier;
             var tierName = SchedExtKeys.Format(tier);
-            gpus[shape.Description] = gpus.GetValueOrDefault(shape.Description) + byShape.Sum(n => System.Numerics.BitOperations.PopCount(n.FreeGpus));
+            string[] shapeLabel = [shape.Description];
+            gpus[shapeLabel] = gpus.GetValueOrDefault(shapeLabel) + byShape.Sum(n => System.Numerics.BitOperations.PopCount(n.FreeGpus));
             foreach (var size in Sizes)
             {
                 if (size > shape.GpuCount)
@@ -164,15 +165,15 @@ internal static class CapacityGauges
                     continue;
                 }
 
-                var key = (shape.Description, tierName, size.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                string[] key = [shape.Description, tierName, size.ToString(System.Globalization.CultureInfo.InvariantCulture)];
                 groups[key] = groups.GetValueOrDefault(key) + byShape.Count(n => shape.LargestGroup(tier, n.FreeGpus) >= size);
             }
         }
 
         lock (Gate)
         {
-            Publish(metrics.FreeGpus, gpus.ToDictionary(e => new[] { e.Key }, e => e.Value, LabelsComparer.Instance));
-            Publish(metrics.FreeGroups, groups.ToDictionary(e => new[] { e.Key.Shape, e.Key.Tier, e.Key.Size }, e => e.Value, LabelsComparer.Instance));
+            Publish(metrics.FreeGpus, gpus);
+            Publish(metrics.FreeGroups, groups);
         }
     }
 

@@ -80,10 +80,9 @@ internal sealed class Reservations(TimeProvider time)
     {
         lock (_gate)
         {
-            var now = time.GetUtcNow();
             foreach (var (node, list) in _byNode.ToList())
             {
-                _count -= list.RemoveAll(e => e.Expires <= now || snapshot.Allocations.ContainsKey(e.PodUid));
+                PruneLocked(list, snapshot);
                 if (list.Count == 0)
                 {
                     _byNode.Remove(node);
@@ -102,8 +101,7 @@ internal sealed class Reservations(TimeProvider time)
         }
 
         // Expired entries and entries the snapshot already shows are dropped here, lazily.
-        var now = time.GetUtcNow();
-        _count -= list.RemoveAll(e => e.Expires <= now || snapshot.Allocations.ContainsKey(e.PodUid));
+        PruneLocked(list, snapshot);
         ulong mask = 0;
         foreach (var e in list)
         {
@@ -114,6 +112,13 @@ internal sealed class Reservations(TimeProvider time)
         }
 
         return mask;
+    }
+
+    /// <summary>Drops the entries of <paramref name="list"/> that have expired or that <paramref name="snapshot"/> already shows.</summary>
+    private void PruneLocked(List<Entry> list, ClusterSnapshot snapshot)
+    {
+        var now = time.GetUtcNow();
+        _count -= list.RemoveAll(e => e.Expires <= now || snapshot.Allocations.ContainsKey(e.PodUid));
     }
 
     private readonly record struct Entry(string PodUid, ulong Gpus, DateTimeOffset Expires);

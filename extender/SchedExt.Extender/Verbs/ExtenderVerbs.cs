@@ -98,10 +98,10 @@ internal sealed partial class ExtenderVerbs(
             Log.BadRequest(log, verb, e.Message);
             await AnswerTextAsync(context, status, e.Message).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e)
         {
-            // A defect, not bad input (a cancellation the caller did not ask for included, e.g. a client timeout):
-            // answer 500 with the message so kube-scheduler's log says what happened.
+            // A defect, not bad input (a cancellation the caller did not ask for included, e.g. a client timeout; an
+            // aborted caller was handled first): answer 500 with the message so kube-scheduler's log says what happened.
             status = StatusCodes.Status500InternalServerError;
             Log.Failed(log, verb, e);
             await AnswerTextAsync(context, status, "internal error: " + e.Message).ConfigureAwait(false);
