@@ -21,14 +21,14 @@ public sealed class ClusterWatchStallTests
             services: s =>
             {
                 s.AddSingleton(new ClusterAccess(Available: true));
-                s.AddSingleton<IKubernetes>(api.CreateClient(TimeSpan.FromSeconds(1)));
+                s.AddSingleton<IKubernetes>(api.CreateClient(TimeSpan.FromSeconds(3)));
             });
         _ = host.Client;
         var view = host.Services.GetRequiredService<ClusterView>();
 
         // The stalled list ends in the client's timeout (an OperationCanceledException while the host is not stopping);
-        // the next list, a second later, answers.
-        for (var i = 0; i < 300 && !view.Current.IsKnown; i++)
+        // the next list answers.
+        for (var i = 0; i < 600 && !view.Current.IsKnown; i++)
         {
             await Task.Delay(50);
         }

@@ -67,7 +67,7 @@ internal sealed partial class ExtenderVerbs(
                 // The verbs act with the extender's cluster-wide rights (bind creates Bindings): only kube-scheduler in
                 // this pod may call them. Health and metrics stay reachable from anywhere.
                 status = StatusCodes.Status403Forbidden;
-                await AnswerTextAsync(context, status, $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one").ConfigureAwait(false);
+                status = await AnswerTextAsync(context, status, $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one").ConfigureAwait(false);
                 return;
             }
 
@@ -96,12 +96,25 @@ internal sealed partial class ExtenderVerbs(
         {
             status = StatusCodes.Status400BadRequest;
             Log.BadRequest(log, verb, e.Message);
-            await AnswerTextAsync(context, status, e.Message).ConfigureAwait(false);
+            status = await AnswerTextAsync(context, status, e.Message).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The server could not read the request: the body ended before its Content-Length (the caller closed its
+            // side), a malformed chunk, or a body over the server's own limit. Kestrel closes the connection of a
+            // caller that went away before throwing, but cancels RequestAborted later, on the thread pool — so the
+            // answer tells the two apart: one that cannot be delivered counts as 499.
+            status = await AnswerTextAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
+            if (status != StatusClientClosed)
+            {
+                Log.BadRequest(log, verb, e.Message);
+            }
         }
         catch (Exception e)
         {
             // A defect, not bad input (a cancellation the caller did not ask for included, e.g. a client timeout; an
             // aborted caller was handled first): answer 500 with the message so kube-scheduler's log says what happened.
+            // Counted as 500 even when the answer cannot be delivered: the log names the defect, the metric must too.
             status = StatusCodes.Status500InternalServerError;
             Log.Failed(log, verb, e);
             await AnswerTextAsync(context, status, "internal error: " + e.Message).ConfigureAwait(false);
@@ -110,21 +123,42 @@ internal sealed partial class ExtenderVerbs(
         {
             pool.Return(scratch);
             metrics.Duration(verb).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            metrics.Requests.WithLabels(verb, status switch { 200 => "200", 400 => "400", 403 => "403", StatusClientClosed => "499", _ => "500" }).Inc();
+            metrics.Requests.WithLabels(verb, StatusLabel(status)).Inc();
         }
     }
 
-    /// <summary>Answers <paramref name="status"/> with one line of plain text, unless the reply has already started.</summary>
-    private static async Task AnswerTextAsync(HttpContext context, int status, string text)
+    private static string StatusLabel(int status) => status switch
+    {
+        200 => "200",
+        400 => "400",
+        403 => "403",
+        StatusClientClosed => "499",
+        500 => "500",
+        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>
+    /// Answers <paramref name="status"/> with one line of plain text, unless the reply has already started. Returns
+    /// <paramref name="status"/>, or 499 when the connection is already closed (nothing can be delivered).
+    /// </summary>
+    private static async Task<int> AnswerTextAsync(HttpContext context, int status, string text)
     {
         if (context.Response.HasStarted)
         {
-            return;
+            return status;
         }
 
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync(text + "\n", context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            var result = await context.Response.BodyWriter.WriteAsync(Encoding.UTF8.GetBytes(text + "\n"), context.RequestAborted).ConfigureAwait(false);
+            return result.IsCompleted ? StatusClientClosed : status;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return StatusClientClosed;
+        }
     }
 
     private ReadOnlySpan<byte> GpuResource => Resource.Utf8;

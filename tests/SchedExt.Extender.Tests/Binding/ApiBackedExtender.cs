@@ -30,7 +30,7 @@ public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = nu
     /// <summary>Waits until the replica has synced and sees <paramref name="nodes"/> GPU nodes.</summary>
     public async Task WaitSyncedAsync(int nodes)
     {
-        for (var i = 0; i < 400 && !(State.Current.Synced && State.Current.Nodes.Count == nodes); i++)
+        for (var i = 0; i < 1200 && !(State.Current.Synced && State.Current.Nodes.Count == nodes); i++)
         {
             await Task.Delay(25);
         }

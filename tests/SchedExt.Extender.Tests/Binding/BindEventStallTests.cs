@@ -9,7 +9,9 @@ public sealed class BindEventStallTests
     public async Task Bind_EventRequestTimesOut_BindStillSucceeds()
     {
         var pod = ApiBackedExtender.PendingGpuPod("ml", "train", 2);
-        await using var dgx = await DgxReplica.StartAsync(pod, clientTimeout: TimeSpan.FromSeconds(1));
+        // 5 s: the stalled request must end in the client's timeout, and the others (the first requests of a cold
+        // process, on a machine busy with other test assemblies) must not; 1 s was too short for them.
+        await using var dgx = await DgxReplica.StartAsync(pod, clientTimeout: TimeSpan.FromSeconds(5));
         dgx.Api.HangNext("POST events");
 
         using var body = new StringContent(

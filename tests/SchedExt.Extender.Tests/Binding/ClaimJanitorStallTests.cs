@@ -14,7 +14,9 @@ public sealed class ClaimJanitorStallTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-01-01T00:00:00Z", CultureInfo.InvariantCulture));
         var stuck = ApiBackedExtender.PendingGpuPod("ml", "stuck", 1);
-        await using var dgx = await DgxReplica.StartAsync(stuck, time, clientTimeout: TimeSpan.FromSeconds(1));
+        // 5 s: the stalled request must end in the client's timeout, and the others (the first requests of a cold
+        // process, on a machine busy with other test assemblies) must not; 1 s was too short for them.
+        await using var dgx = await DgxReplica.StartAsync(stuck, time, clientTimeout: TimeSpan.FromSeconds(5));
 
         // A claim made now for a pod that stays unbound: abandoned once it is more than 2 minutes old.
         dgx.Api.PutLease(ApiBackedExtender.Claim("dgx", 0, "ml", "stuck", stuck.Metadata.Uid));
@@ -32,7 +34,7 @@ public sealed class ClaimJanitorStallTests
 
     private static async Task Until(FakeTimeProvider time, Func<bool> condition)
     {
-        for (var i = 0; i < 400 && !condition(); i++)
+        for (var i = 0; i < 1200 && !condition(); i++)
         {
             time.Advance(TimeSpan.FromMinutes(1));
             await Task.Delay(25);

@@ -83,6 +83,35 @@ public sealed class KestrelReplyTests : IDisposable
         Assert.DoesNotContain("verb=\"filter\",code=\"200\"", metrics, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Filter_MalformedChunkedBody_Answers400FromTheServersReason()
+    {
+        await _factory.WaitSyncedAsync();
+        using var client = _factory.CreateClient();
+        using var socket = new System.Net.Sockets.TcpClient();
+        await socket.ConnectAsync(client.BaseAddress!.Host, client.BaseAddress.Port);
+        var stream = socket.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /filter HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"Pod\":{\r\nzz\r\n"));
+        await stream.FlushAsync();
+
+        // The caller is still there: it gets a 400 that says what was wrong, not a 500, and it is counted as one.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var reply = new StringBuilder();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cts.Token)) > 0)
+        {
+            reply.Append(Encoding.ASCII.GetString(buffer, 0, read));
+        }
+
+        var text = reply.ToString();
+        Assert.StartsWith("HTTP/1.1 400 ", text, StringComparison.Ordinal);
+        Assert.Contains("chunk", text, StringComparison.OrdinalIgnoreCase);
+        var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        Assert.Contains("schedext_extender_requests_total{verb=\"filter\",code=\"400\"} 1", metrics, StringComparison.Ordinal);
+        Assert.DoesNotContain("verb=\"filter\",code=\"500\"", metrics, StringComparison.Ordinal);
+    }
+
     /// <summary>Unique names: the demo nodes first, then names the extender has never seen.</summary>
     private string[] Candidates(int count) =>
         _known.Concat(Enumerable.Range(0, Math.Max(0, count - _known.Length)).Select(i => $"gone-{i:D6}-rack-z")).Take(count).ToArray();
