@@ -111,6 +111,39 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
         return _seenThumbprint!;
     }
 
+    [Fact]
+    public async Task Mutate_MalformedChunkedBody_Answers400WithTheServersReason()
+    {
+        // HttpClient cannot send a malformed chunk, so this speaks HTTP/1.1 over TLS by hand.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, _httpsPort);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http11],
+            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null,
+        });
+        await tls.WriteAsync(Encoding.ASCII.GetBytes("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"apiVer\r\nzz\r\n"));
+        await tls.FlushAsync();
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var text = string.Empty;
+        var buffer = new byte[4096];
+        int read;
+
+        // Until the one-line plain-text body after the headers is in, or the server closes.
+        while (!(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) is var end and >= 0 && text.Length > end + 4 && text.EndsWith('\n'))
+            && (read = await tls.ReadAsync(buffer, cts.Token)) > 0)
+        {
+            text += Encoding.ASCII.GetString(buffer, 0, read);
+        }
+
+        Assert.StartsWith("HTTP/1.1 400 ", text, StringComparison.Ordinal);
+        Assert.Contains("could not read the request body", text, StringComparison.Ordinal);
+        Assert.Contains("chunk", text, StringComparison.OrdinalIgnoreCase);
+    }
+
     private HttpClient TlsClient() => new(new SocketsHttpHandler
     {
         SslOptions =

@@ -42,6 +42,13 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
             {
                 length = -1;
             }
+            catch (BadHttpRequestException ex)
+            {
+                // The server could not read the body (it ended before its Content-Length, or a chunk was malformed): the
+                // caller's fault, answered with the server's status and reason (nowhere, if the caller has gone).
+                await RejectAsync(context, ex.StatusCode, "could not read the request body: " + ex.Message, started);
+                return;
+            }
 
             if (length < 0 || rented is null)
             {
