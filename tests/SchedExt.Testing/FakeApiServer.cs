@@ -158,6 +158,12 @@ public sealed class FakeApiServer : IAsyncDisposable
     /// </summary>
     public void HangNext(string key, int count = 1) => Enqueue(key, new Injection(InjectionKind.Hang, 0), count);
 
+    /// <summary>
+    /// Carries out the next <paramref name="count"/> requests matching <paramref name="key"/> (other than WATCH) as usual
+    /// and never answers them: the change is stored while the client waits until its own deadline ends the request.
+    /// </summary>
+    public void HangNextAfterApplying(string key, int count = 1) => Enqueue(key, new Injection(InjectionKind.HangAfterApplying, 0), count);
+
     private void Enqueue(string key, Injection injection, int count)
     {
         var queue = _failures.GetOrAdd(key, _ => new ConcurrentQueue<Injection>());
@@ -181,6 +187,9 @@ public sealed class FakeApiServer : IAsyncDisposable
 
         /// <summary>Never answered (see <see cref="HangNext"/>).</summary>
         Hang,
+
+        /// <summary>Carried out, then never answered (see <see cref="HangNextAfterApplying"/>).</summary>
+        HangAfterApplying,
     }
 
     private readonly record struct Injection(InjectionKind Kind, HttpStatusCode Status);
@@ -444,12 +453,11 @@ public sealed class FakeApiServer : IAsyncDisposable
         {
             case InjectionKind.Pass:
                 return false;
-            case InjectionKind.FailAfterApplying:
+            case InjectionKind.FailAfterApplying or InjectionKind.HangAfterApplying:
                 context.Items[typeof(Injection)] = injection;
                 return false;
             case InjectionKind.Hang:
-                // Until the client gives up and closes the connection, or the server stops.
-                await Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default).ConfigureAwait(false);
+                await HangAsync(context).ConfigureAwait(false);
                 return true;
             default:
                 if (key == "POST pods/binding")
@@ -683,6 +691,10 @@ public sealed class FakeApiServer : IAsyncDisposable
         return status;
     }
 
+    /// <summary>Until the client gives up and closes the connection, or the server stops.</summary>
+    private static Task HangAsync(HttpContext context) =>
+        Task.Delay(Timeout.Infinite, context.RequestAborted).ContinueWith(static _ => { }, TaskScheduler.Default);
+
     private static Task WriteStatusAsync(HttpContext context, int code, string? reason, string? message, string? name = null, ResourceType? type = null) =>
         WriteAsync(context, code, StatusObject(code, reason, message, name, type));
 
@@ -690,6 +702,13 @@ public sealed class FakeApiServer : IAsyncDisposable
     {
         if (context.Response.HasStarted)
         {
+            return;
+        }
+
+        if (context.Items.TryGetValue(typeof(Injection), out var after) && after is Injection { Kind: InjectionKind.HangAfterApplying })
+        {
+            context.Items.Remove(typeof(Injection));
+            await HangAsync(context).ConfigureAwait(false);
             return;
         }
 

@@ -175,6 +175,26 @@ public sealed class FakeApiServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CreateLease_HangNextAfterApplying_StoredWhileTheCallerWaitsForItsDeadline()
+    {
+        _server.HangNextAfterApplying("POST leases.coordination.k8s.io");
+        using var cts = new CancellationTokenSource();
+
+        var call = _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "x"), Ns, cancellationToken: cts.Token);
+        for (var i = 0; i < 400 && _server.GetLease(Ns, "a") is null; i++)
+        {
+            await Task.Delay(25);
+        }
+
+        Assert.Equal("x", _server.GetLease(Ns, "a")!.Spec.HolderIdentity);
+        Assert.False(call.IsCompleted);
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        var again = await Assert.ThrowsAsync<HttpOperationException>(() => _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "y"), Ns));
+        Assert.Equal(HttpStatusCode.Conflict, again.Response.StatusCode); // only the next request hangs
+    }
+
+    [Fact]
     public async Task WriteKubeconfig_ClientBuiltFromIt_ReachesThisServer()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8));
