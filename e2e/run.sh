@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make e2e`: kind cluster up, image built and loaded, SchedExt deployed, e2e tests run against it, logs dumped to
-# out/e2e-logs on failure, cluster deleted (KEEP_CLUSTER=1 keeps it for debugging). Needs docker, kind, kubectl, dotnet.
+# out/e2e-logs on failure, cluster deleted if this run created it (KEEP_CLUSTER=1 keeps it for debugging). Needs docker, kind, kubectl, dotnet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${KIND:=kind}" "${KUBECTL:=kubectl}" "${DOCKER:=docker}" "${DOTNET:=dotnet}" "${MAKE:=make}" "${CONFIG:=Release}"
@@ -19,8 +19,10 @@ dump_logs() {
   "${k[@]}" describe pods -n schedext-system >"$logs/describe-pods.txt" 2>&1 || true
   "${k[@]}" get events -A --sort-by=.lastTimestamp >"$logs/events.txt" 2>&1 || true
   "${k[@]}" get pods -A -l schedext.io/e2e -o yaml >"$logs/e2e-pods.yaml" 2>&1 || true
+  # Every replica (the leading scheduler may not be the one `deployment/…` picks), and the previous run of each.
   for d in schedext-scheduler schedext-webhook; do
-    "${k[@]}" logs -n schedext-system "deployment/$d" --all-containers --prefix --tail=-1 >"$logs/$d.log" 2>&1 || true
+    "${k[@]}" logs -n schedext-system -l "app.kubernetes.io/name=$d" --all-containers --prefix --tail=-1 >"$logs/$d.log" 2>&1 || true
+    "${k[@]}" logs -n schedext-system -l "app.kubernetes.io/name=$d" --all-containers --prefix --tail=-1 --previous >"$logs/$d.previous.log" 2>&1 || true
   done
   "$KIND" export logs "$logs/kind" --name "$KIND_CLUSTER" >/dev/null 2>&1 || true
   echo "e2e: logs in $logs/" >&2
@@ -28,13 +30,16 @@ dump_logs() {
 cleanup() {
   local rc=$?
   if [ "$rc" -ne 0 ]; then dump_logs; fi
-  if [ "${KEEP_CLUSTER:-0}" = 1 ]; then
-    echo "e2e: kept cluster $KIND_CLUSTER (KUBECONFIG=$KIND_KUBECONFIG)"
+  if [ "${KEEP_CLUSTER:-0}" = 1 ] || [ "$created" = 0 ]; then
+    echo "e2e: kept cluster $KIND_CLUSTER (KUBECONFIG=$KIND_KUBECONFIG)$([ "$created" = 0 ] && echo '; it existed before this run')"
   else
     "$KIND" delete cluster --name "$KIND_CLUSTER" >/dev/null 2>&1 || true
   fi
   exit "$rc"
 }
+# Only a cluster this run creates is deleted at the end.
+created=1
+if "$KIND" get clusters 2>/dev/null | grep -qx "$KIND_CLUSTER"; then created=0; fi
 trap cleanup EXIT
 
 "$MAKE" --no-print-directory kind-up KIND_CLUSTER="$KIND_CLUSTER" KIND_KUBECONFIG="$KIND_KUBECONFIG"

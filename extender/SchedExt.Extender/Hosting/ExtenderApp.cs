@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.Extensions.Options;
 using Prometheus;
@@ -20,6 +21,18 @@ internal static class ExtenderApp
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+
+        // Lowest-precedence defaults, wherever the process starts (the image runs it from /app, not from the folder of
+        // the dll, so a file next to it would not be read): no per-request ASP.NET Core log lines, five per verb call
+        // otherwise. Environment variables, arguments and an appsettings.json in the content root still override.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Information",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            },
+        });
         builder.WebHost.UseKestrelHttpsConfiguration();
         configure?.Invoke(builder);
         AddServices(builder.Services, builder.Configuration);

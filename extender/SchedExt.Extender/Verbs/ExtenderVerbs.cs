@@ -33,6 +33,8 @@ internal sealed partial class ExtenderVerbs(
     /// <summary>The request was aborted by the caller before an answer (nginx's convention; never sent).</summary>
     private const int StatusClientClosed = 499;
 
+    internal const string NotSynced = "SchedExt has not yet read the cluster's nodes and pods (starting up); retry";
+
     private ResourceName _gpuResource = new(options.CurrentValue.GpuResourceName);
 
     public Task FilterAsync(HttpContext context) => RunAsync(context, ExtenderMetrics.VerbFilter, (s, _) =>
@@ -207,9 +209,23 @@ internal sealed partial class ExtenderVerbs(
             return;
         }
 
+        var snapshot = state.Current;
+        if (!snapshot.Synced)
+        {
+            // Before the first full list (a restarted extender next to a running kube-scheduler) every node would look
+            // unknown. Rejected nodes would leave the pod unschedulable until a cluster event the scheduler's own
+            // plugins care about, or its periodic flush (5 minutes); an Error sends it to the scheduler's backoff queue
+            // and it is tried again within seconds.
+            WriteNodes(s);
+            w.WriteNull("FailedNodes");
+            w.WriteNull("FailedAndUnresolvableNodes");
+            w.WriteString("Error", NotSynced);
+            w.WriteEndObject();
+            return;
+        }
+
         // PERF: one pass over the candidates writes all three lists; rejections are counted per reason and added to
         // the metrics once per request.
-        var snapshot = state.Current;
         var placement = snapshot.Group(group);
         var resource = Resource;
         var failed = s.Failed;
