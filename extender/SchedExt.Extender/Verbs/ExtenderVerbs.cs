@@ -213,9 +213,10 @@ internal sealed partial class ExtenderVerbs(
         if (!snapshot.Synced)
         {
             // Before the first full list (a restarted extender next to a running kube-scheduler) every node would look
-            // unknown. Rejected nodes would leave the pod unschedulable until a cluster event the scheduler's own
-            // plugins care about, or its periodic flush (5 minutes); an Error sends it to the scheduler's backoff queue
-            // and it is tried again within seconds.
+            // unknown. Rejected nodes would leave the pod unschedulable until the next cluster event of any kind
+            // (kube-scheduler requeues pods an extender rejected on every event since 1.28, kubernetes#122022) or, in a
+            // quiet cluster, its periodic flush (5 minutes); an Error sends it to the scheduler's backoff queue, so it is
+            // tried again within seconds.
             WriteNodes(s);
             w.WriteNull("FailedNodes");
             w.WriteNull("FailedAndUnresolvableNodes");
