@@ -32,7 +32,7 @@ internal static partial class Log
     [LoggerMessage(302, LogLevel.Warning, "Node {Node}: topology annotation ignored ({Reason}); its GPUs count as a shape without wiring")]
     public static partial void BadTopology(ILogger logger, string node, string reason);
 
-    [LoggerMessage(303, LogLevel.Error, "Snapshot file {Path} cannot be used: {Reason}. Keeping the previous node shapes")]
+    [LoggerMessage(303, LogLevel.Error, "Snapshot file {Path} cannot be used: {Reason}. Keeping the previous node shapes (none before the first good file: feasibility checks are skipped until then)")]
     public static partial void SnapshotRejected(ILogger logger, string path, string reason);
 
     [LoggerMessage(304, LogLevel.Warning, "Watch of {Resource} ended: {Reason}. Re-listing")]

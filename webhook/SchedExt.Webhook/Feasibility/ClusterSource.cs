@@ -36,7 +36,18 @@ internal sealed class ClusterSource(
         // (Since .NET 10 ExecuteAsync runs wholly in the background.)
         if (snapshot.Enabled)
         {
-            snapshot.Reload();
+            try
+            {
+                snapshot.Reload();
+            }
+#pragma warning disable CA1031 // A file the reader did not foresee must not stop the start: refused and logged, exactly as at a
+                               // later check (FileWatchService); the shapes stay unknown until a good file appears.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.SnapshotRejected(logger, options.Value.SnapshotFile!, ex.Message);
+            }
+
             return Task.CompletedTask;
         }
 
