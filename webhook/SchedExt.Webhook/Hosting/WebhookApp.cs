@@ -120,7 +120,7 @@ internal static class WebhookApp
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapGet("/readyz", (PolicyStore policy, ClusterView cluster) =>
             policy.Current is null ? Results.Text("no valid policy loaded\n", statusCode: StatusCodes.Status503ServiceUnavailable)
-            : !cluster.IsReady ? Results.Text("node shapes not synced yet\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : cluster.NotReadyReason is { } waiting ? Results.Text(waiting + "\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text("ok\n"));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<WebhookMetrics>().Registry).WithMetadata(ListenerScope.Metrics);
     }
