@@ -55,6 +55,33 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task Mutate_ClusterWithoutGpuNodes_SkipsFeasibilityLikeUnknownShapes()
+    {
+        // A GPU pool that scales from zero (cluster-autoscaler, Karpenter) only grows for a Pending pod; denying every pod
+        // while no GPU node exists would keep it at zero for ever. The same holds while a new node's device plugin registers.
+        var dir = Directory.CreateTempSubdirectory("schedext-no-gpu-").FullName;
+        var snapshot = Path.Combine(dir, "cluster.yaml");
+        File.WriteAllText(snapshot, "apiVersion: v1\nkind: Node\nmetadata: {name: cpu-0}\nstatus: {allocatable: {cpu: \"8\"}}\n");
+        try
+        {
+            using var host = new WebhookHost(SchedExt.Testing.TestData.ReadText("webhook", "policy.yaml"), snapshot);
+
+            var review = await host.PostAsync(Reviews.OptedIn((SchedExtKeys.Gpus, "1")).ToJsonString());
+
+            Assert.True(review.Allowed, review.Body);
+            Assert.NotNull(review.PatchJson);
+            var metrics = await host.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            Assert.Contains("schedext_webhook_feasibility_skipped_total 1", metrics, StringComparison.Ordinal);
+            using var ready = await host.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Mutate_ShadowModeWithProblem_CountsWouldBeDenialAsShadowWarning()
     {
         using var host = WebhookHost.Default(SchedExt.Testing.TestData.ReadText("webhook", "policy.yaml").Replace("mode: enforce", "mode: shadow", StringComparison.Ordinal));

@@ -23,7 +23,7 @@ internal static partial class Log
     [LoggerMessage(203, LogLevel.Debug, "Shadow mode: pod {Namespace}/{Pod} would get {Operations} patch operation(s); problems: {Problems}")]
     public static partial void Shadow(ILogger logger, string @namespace, string pod, int operations, string problems);
 
-    [LoggerMessage(204, LogLevel.Debug, "Feasibility check skipped for pod {Namespace}/{Pod}: no node shapes known (no snapshot file and no cluster connection, or not synced yet)")]
+    [LoggerMessage(204, LogLevel.Debug, "Feasibility check skipped for pod {Namespace}/{Pod}: no GPU node shapes known (no snapshot file and no cluster connection, not synced yet, or no GPU node in the cluster)")]
     public static partial void FeasibilitySkipped(ILogger logger, string @namespace, string pod);
 
     [LoggerMessage(301, LogLevel.Information, "Node shapes from {Source}: {Shapes} shape(s) over {Nodes} GPU node(s); {Namespaces} namespace(s)")]
