@@ -81,6 +81,47 @@ public sealed class HostingTests
         }
     }
 
+    [Theory]
+    [InlineData("key of another certificate")]
+    [InlineData("empty Secret, not issued yet")]
+    public async Task Ready_CertificateFilesPresentButNotLoadable_NotReadyWithTheReason(string name)
+    {
+        // kube-apiserver cannot complete a handshake without a certificate: a rolling update must not take this pod as ready.
+        var dir = Directory.CreateTempSubdirectory("schedext-tls-ready-").FullName;
+        try
+        {
+            if (name.StartsWith("key", StringComparison.Ordinal))
+            {
+                TestCertificates.Write(dir, "CN=one");
+                var other = Directory.CreateTempSubdirectory("schedext-tls-other-").FullName;
+                TestCertificates.Write(other, "CN=two");
+                File.Copy(Path.Combine(other, "tls.key"), Path.Combine(dir, "tls.key"), overwrite: true);
+                Directory.Delete(other, recursive: true);
+            }
+            else
+            {
+                File.WriteAllText(Path.Combine(dir, "tls.crt"), string.Empty);
+                File.WriteAllText(Path.Combine(dir, "tls.key"), string.Empty);
+            }
+
+            using var host = WebhookHost.Default(settings: new Dictionary<string, string>
+            {
+                ["SchedExt:Webhook:TlsCertFile"] = Path.Combine(dir, "tls.crt"),
+                ["SchedExt:Webhook:TlsKeyFile"] = Path.Combine(dir, "tls.key"),
+            });
+
+            using var ready = await host.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
+
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+            var body = await ready.Content.ReadAsStringAsync();
+            Assert.True(body.Contains("no TLS certificate loaded from " + Path.Combine(dir, "tls.crt"), StringComparison.Ordinal), $"{name}: {body}");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public async Task Mutate_ShadowModeWithProblem_CountsWouldBeDenialAsShadowWarning()
     {

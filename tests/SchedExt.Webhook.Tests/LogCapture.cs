@@ -13,13 +13,16 @@ public sealed class LogCapture : ILoggerProvider
     /// <summary>The messages logged with event id <paramref name="eventId"/>, oldest first.</summary>
     public IReadOnlyList<string> Messages(int eventId) => [.. _entries.Where(e => e.EventId == eventId).Select(e => e.Message)];
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
+    public ILogger CreateLogger(string categoryName) => new Logger<LogCapture>(this);
+
+    /// <summary>A logger for a class built by hand in a test (no host, no logger factory).</summary>
+    public ILogger<T> CreateLogger<T>() => new Logger<T>(this);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(LogCapture capture) : ILogger
+    private sealed class Logger<T>(LogCapture capture) : ILogger<T>
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;

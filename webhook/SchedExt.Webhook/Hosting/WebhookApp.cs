@@ -118,10 +118,17 @@ internal static class WebhookApp
         var endpoint = app.Services.GetRequiredService<AdmissionEndpoint>();
         app.MapPost("/mutate", endpoint.HandleAsync).WithMetadata(ListenerScope.Webhook);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (PolicyStore policy, ClusterView cluster) =>
-            policy.Current is null ? Results.Text("no valid policy loaded\n", statusCode: StatusCodes.Status503ServiceUnavailable)
-            : cluster.NotReadyReason is { } waiting ? Results.Text(waiting + "\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+
+        // The probe port is plain HTTP, so it would answer while every TLS handshake fails for want of a certificate
+        // (files present but unloadable: a key that does not match, an empty Secret before cert-manager issues it);
+        // a rolling update would then replace working pods with ones kube-apiserver cannot call.
+        app.MapGet("/readyz", (PolicyStore policy, ClusterView cluster, TlsCertificateSource tls) =>
+            policy.Current is null ? NotReady("no valid policy loaded")
+            : tls.Enabled && tls.Current is null ? NotReady($"no TLS certificate loaded from {tls.CertFile} and {tls.KeyFile}: {tls.Problem ?? "not read yet"}")
+            : cluster.NotReadyReason is { } waiting ? NotReady(waiting)
             : Results.Text("ok\n"));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<WebhookMetrics>().Registry).WithMetadata(ListenerScope.Metrics);
     }
+
+    private static IResult NotReady(string reason) => Results.Text(reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
 }
