@@ -1,4 +1,6 @@
+using System.Net;
 using k8s;
+using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using SchedExt.Testing;
 using SchedExt.Topology.Annotation;
@@ -13,9 +15,51 @@ public sealed class ClusterWatchStallTests
     public async Task Watch_ListTimesOut_RetriedUntilTheNodesAreKnown()
     {
         await using var api = await FakeApiServer.StartAsync();
-        api.PutNode(KubeObjects.Node("dgx-0", 8, TopologyAnnotation.Serialize(Topologies.NvSwitch8())));
         api.HangNext("LIST nodes");
-        using var host = new WebhookHost(
+        using var host = WatchingHost(api);
+        var view = host.Services.GetRequiredService<ClusterView>();
+
+        // The stalled list ends in the client's timeout (an OperationCanceledException while the host is not stopping);
+        // the next list answers.
+        await WaitUntil(() => view.Current.IsKnown, "the node list was not retried after the stalled one timed out");
+
+        Assert.True(api.Requests("LIST nodes") >= 2, "the stalled list was not followed by another");
+        Assert.Equal("dgx-0", Assert.Single(view.Current.Shapes).ExampleNode);
+    }
+
+    [Fact]
+    public async Task Ready_NamespaceListStalls_NotReadyUntilNamespaceLabelsAreKnown()
+    {
+        // Ready with the nodes alone once admitted pods of a labelled namespace without that namespace's defaults.
+        await using var api = await FakeApiServer.StartAsync();
+        api.PutNamespace(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = "research", Labels = new Dictionary<string, string> { ["schedext.io/team"] = "research" } } });
+        api.HangNext("LIST namespaces");
+        using var host = WatchingHost(api);
+        var view = host.Services.GetRequiredService<ClusterView>();
+        await WaitUntil(() => view.Current.IsKnown, "the nodes were not listed");
+
+        using (var early = await Ready(host))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode);
+            Assert.Contains("namespace labels not synced yet", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        // The stalled list times out (3 s) and the next one answers.
+        await WaitUntil(
+            async () =>
+            {
+                using var again = await Ready(host);
+                return again.StatusCode == HttpStatusCode.OK;
+            },
+            "never ready after the namespace list was retried");
+        Assert.NotNull(view.Current.LabelsOf("research"));
+    }
+
+    /// <summary>A webhook watching <paramref name="api"/> (which gets one 8-GPU node) with a 3 s client timeout.</summary>
+    private static WebhookHost WatchingHost(FakeApiServer api)
+    {
+        api.PutNode(KubeObjects.Node("dgx-0", 8, TopologyAnnotation.Serialize(Topologies.NvSwitch8())));
+        var host = new WebhookHost(
             TestData.ReadText("webhook", "policy.yaml"),
             settings: new Dictionary<string, string> { ["SchedExt:Webhook:WatchCluster"] = "true" },
             services: s =>
@@ -24,17 +68,21 @@ public sealed class ClusterWatchStallTests
                 s.AddSingleton<IKubernetes>(api.CreateClient(TimeSpan.FromSeconds(3)));
             });
         _ = host.Client;
-        var view = host.Services.GetRequiredService<ClusterView>();
+        return host;
+    }
 
-        // The stalled list ends in the client's timeout (an OperationCanceledException while the host is not stopping);
-        // the next list answers.
-        for (var i = 0; i < 600 && !view.Current.IsKnown; i++)
+    private static Task WaitUntil(Func<bool> condition, string failure) => WaitUntil(() => Task.FromResult(condition()), failure);
+
+    private static async Task WaitUntil(Func<Task<bool>> condition, string failure)
+    {
+        // 30 s: a stalled request takes the 3 s timeout and a back-off before the next one.
+        for (var i = 0; i < 600 && !await condition(); i++)
         {
             await Task.Delay(50);
         }
 
-        Assert.True(view.Current.IsKnown, "the node list was not retried after the stalled one timed out");
-        Assert.True(api.Requests("LIST nodes") >= 2, "the stalled list was not followed by another");
-        Assert.Equal("dgx-0", Assert.Single(view.Current.Shapes).ExampleNode);
+        Assert.True(await condition(), failure);
     }
+
+    private static Task<HttpResponseMessage> Ready(WebhookHost host) => host.Client.GetAsync(new Uri("/readyz", UriKind.Relative));
 }

@@ -4,7 +4,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using SchedExt.Testing;
 using SchedExt.Webhook.Hosting;
 
@@ -144,6 +147,44 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
         Assert.Contains("chunk", text, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task Listen_AllInterfacesOnHostWithoutIPv6_FallsBackToIPv4()
+    {
+        // Nodes with IPv6 disabled refuse an IPv6 socket; the transport below refuses IPv6 endpoints the same way.
+        var (https, metrics) = TwoFreePorts();
+        var builder = WebApplication.CreateBuilder(Args(listenAddress: null, https, metrics));
+        builder.Services.AddSingleton<IConnectionListenerFactory, IPv4OnlyTransport>();
+        await using var app = WebhookApp.Build(builder);
+
+        await app.StartAsync();
+        try
+        {
+            using var client = new HttpClient();
+            using var health = await client.GetAsync(new Uri($"http://127.0.0.1:{metrics}/healthz"));
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        }
+        finally
+        {
+            await app.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Start_ListenAddressNotAnIpAddress_FailsNamingTheSetting()
+    {
+        var (https, metrics) = TwoFreePorts();
+
+        // Refused by the options check (as the app is composed, before anything listens), not as a FormatException from
+        // IPAddress.Parse when Kestrel starts.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = WebhookApp.Build(Args("localhost-ish", https, metrics));
+            await app.StartAsync();
+        });
+
+        Assert.Contains("ListenAddress", error.Message, StringComparison.Ordinal);
+    }
+
     private HttpClient TlsClient() => new(new SocketsHttpHandler
     {
         SslOptions =
@@ -161,19 +202,20 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
 
     private Uri Http(string path) => new($"http://127.0.0.1:{_metricsPort}{path}");
 
-    private WebApplication Build() =>
-        WebhookApp.Build(
-        [
-            "--environment", "Production",
-            "--SchedExt:Webhook:ListenAddress", "127.0.0.1",
-            "--SchedExt:Webhook:HttpsPort", _httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--SchedExt:Webhook:MetricsPort", _metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--SchedExt:Webhook:PolicyFile", TestData.PathOf("webhook", "policy.yaml"),
-            "--SchedExt:Webhook:SnapshotFile", TestData.PathOf("webhook", "cluster.yaml"),
-            "--SchedExt:Webhook:TlsCertFile", Path.Combine(_dir, "tls.crt"),
-            "--SchedExt:Webhook:TlsKeyFile", Path.Combine(_dir, "tls.key"),
-            "--SchedExt:Webhook:FileCheckInterval", "01:00:00",
-        ]);
+    private WebApplication Build() => WebhookApp.Build(Args("127.0.0.1", _httpsPort, _metricsPort));
+
+    private string[] Args(string? listenAddress, int httpsPort, int metricsPort) =>
+    [
+        "--environment", "Production",
+        .. listenAddress is null ? Array.Empty<string>() : ["--SchedExt:Webhook:ListenAddress", listenAddress],
+        "--SchedExt:Webhook:HttpsPort", httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--SchedExt:Webhook:MetricsPort", metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "--SchedExt:Webhook:PolicyFile", TestData.PathOf("webhook", "policy.yaml"),
+        "--SchedExt:Webhook:SnapshotFile", TestData.PathOf("webhook", "cluster.yaml"),
+        "--SchedExt:Webhook:TlsCertFile", Path.Combine(_dir, "tls.crt"),
+        "--SchedExt:Webhook:TlsKeyFile", Path.Combine(_dir, "tls.key"),
+        "--SchedExt:Webhook:FileCheckInterval", "01:00:00",
+    ];
 
     private string WriteCertificate(string subject) => TestCertificates.Write(_dir, subject);
 
@@ -185,5 +227,16 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
         https.Start();
         metrics.Start();
         return (((IPEndPoint)https.LocalEndpoint).Port, ((IPEndPoint)metrics.LocalEndpoint).Port);
+    }
+
+    /// <summary>Kestrel's socket transport on a host whose kernel has IPv6 disabled: an IPv6 endpoint cannot be bound at all.</summary>
+    private sealed class IPv4OnlyTransport(IOptions<SocketTransportOptions> options, ILoggerFactory loggers) : IConnectionListenerFactory
+    {
+        private readonly SocketTransportFactory _sockets = new(options, loggers);
+
+        public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default) =>
+            endpoint is IPEndPoint { AddressFamily: AddressFamily.InterNetworkV6 }
+                ? throw new SocketException((int)SocketError.AddressFamilyNotSupported)
+                : _sockets.BindAsync(endpoint, cancellationToken);
     }
 }

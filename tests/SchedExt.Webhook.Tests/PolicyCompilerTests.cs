@@ -82,11 +82,43 @@ public sealed class PolicyCompilerTests
         { "bad resource name", "devices: {resourceName: gpu}", "devices.resourceName: 'gpu'" },
         { "bad claim name", "devices: {dra: {claimName: a/b}}", "devices.dra.claimName" },
         { "bad toleration operator", "pools:\n  gpu: {tolerations: [{key: a, operator: Matches}]}", "pools.gpu.tolerations[0].operator" },
+        { "toleration without key, operator Equal", "pools:\n  gpu: {tolerations: [{operator: Equal, value: x, effect: NoSchedule}]}", "pools.gpu.tolerations[0].operator: must be Exists when key is empty" },
+        { "toleration without key or operator", "pools:\n  gpu: {tolerations: [{effect: NoSchedule}]}", "pools.gpu.tolerations[0].operator: must be Exists when key is empty" },
+        { "tolerationSeconds without NoExecute", "pools:\n  gpu: {tolerations: [{key: a, operator: Exists, effect: NoSchedule, tolerationSeconds: 30}]}", "pools.gpu.tolerations[0].effect: must be NoExecute when tolerationSeconds is set" },
+        { "tolerationSeconds without effect", "pools:\n  gpu: {tolerations: [{key: a, operator: Exists, tolerationSeconds: 30}]}", "pools.gpu.tolerations[0].effect: must be NoExecute" },
+        { "bad toleration key", "pools:\n  vm: {tolerations: [{key: \"gpu type\", operator: Exists}]}", "pools.vm.tolerations[0].key: 'gpu type' is not a valid label key" },
+        { "bad toleration value", "pools:\n  vm: {tolerations: [{key: a, value: \"two words\"}]}", "pools.vm.tolerations[0].value: 'two words' is not a valid label value" },
+        { "toleration Exists with value", "pools:\n  gpu: {tolerations: [{key: a, operator: Exists, value: x}]}", "pools.gpu.tolerations[0].value: must be empty when operator is Exists" },
+        { "bad scheduler name", "schedulerName: My_Scheduler", "schedulerName: 'My_Scheduler' is not a valid scheduler name" },
+        { "bad claim template literal", "devices: {dra: {claimTemplate: \"GPUs_{gpus}\"}}", "devices.dra.claimTemplate: 'GPUs_{gpus}'" },
+        { "claim template ending in a dash", "devices: {dra: {claimTemplate: \"gpus-\"}}", "devices.dra.claimTemplate: 'gpus-'" },
+        { "claim name not a DNS label", "devices: {dra: {claimName: GPUs}}", "devices.dra.claimName: 'GPUs'" },
         { "bad toleration effect", "pools:\n  gpu: {tolerations: [{key: a, operator: Exists, effect: Never}]}", "pools.gpu.tolerations[0].effect" },
         { "In without values", "pools:\n  vm: {nodeAffinity: [{key: a, operator: In}]}", "pools.vm.nodeAffinity[0].values" },
         { "bad affinity operator", "pools:\n  vm: {nodeAffinity: [{key: a, operator: Like}]}", "pools.vm.nodeAffinity[0].operator" },
         { "weight out of range", "pools:\n  bareMetal: {preferredWeight: 101}", "pools.bareMetal.preferredWeight: 101" },
     };
+
+    [Theory]
+    [InlineData("match every taint", "{operator: Exists}")]
+    [InlineData("every taint of one effect", "{operator: Exists, effect: NoExecute, tolerationSeconds: 300}")]
+    [InlineData("key and value", "{key: example.com/gpu-pool, operator: Equal, value: h100, effect: NoSchedule}")]
+    [InlineData("operator left to its default", "{key: dedicated, value: gpu}")]
+    [InlineData("NoExecute for a while", "{key: a, operator: Exists, effect: NoExecute, tolerationSeconds: 30}")]
+    public void Compile_TolerationTheApiServerAccepts_Compiles(string name, string toleration)
+    {
+        var policy = PolicyCompiler.Compile($"pools:\n  gpu: {{tolerations: [{toleration}]}}");
+
+        Assert.True(policy.GpuPool.Tolerations.Count == 1, name);
+    }
+
+    [Theory]
+    [InlineData("schedulerName: schedext-scheduler\ndevices: {mode: dra, dra: {claimName: gpus, claimTemplate: \"schedext.gpus-{gpus}\"}}")]
+    [InlineData("devices: {dra: {claimTemplate: \"{namespace}-{profile|default}-x{gpus}\"}}")]
+    public void Compile_ValidNames_Compile(string yaml)
+    {
+        Assert.NotNull(PolicyCompiler.Compile(yaml));
+    }
 
     [Theory]
     [MemberData(nameof(BadPolicies))]

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SchedExt.Testing;
 using SchedExt.Topology.Requests;
 using SchedExt.Webhook.Policy;
@@ -105,4 +106,59 @@ public sealed class PolicyReloadTests : IDisposable
         Assert.Equal(ReloadOutcome.Rejected, Store.Reload());
         Assert.Same(before, Store.Current);
     }
+
+    [Fact]
+    public async Task Reload_FileMissingOnEveryCheck_ReportedOnceUntilItChanges()
+    {
+        var logs = new LogCapture();
+        using var host = new WebhookHost(SharedPolicy, services: s => s.AddSingleton<ILoggerProvider>(logs));
+        var store = host.Services.GetRequiredService<PolicyStore>();
+        File.Delete(host.PolicyFile);
+
+        // The file checker asks every few seconds; a file that stays missing is one failure, not one per check.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(ReloadOutcome.Rejected, store.Reload());
+        }
+
+        Assert.Single(logs.Messages(103));
+        Assert.Contains("schedext_webhook_policy_reloads_total{result=\"failure\"} 1\n", await Metrics(host), StringComparison.Ordinal);
+
+        // Back, then missing again: a new failure, reported once more.
+        File.WriteAllText(host.PolicyFile, SharedPolicy);
+        Assert.Equal(ReloadOutcome.Loaded, store.Reload());
+        File.Delete(host.PolicyFile);
+        store.Reload();
+        store.Reload();
+        Assert.Equal(2, logs.Messages(103).Count);
+        Assert.Contains("schedext_webhook_policy_reloads_total{result=\"failure\"} 2\n", await Metrics(host), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_PolicyFileMissing_ReportedOnceNotOnEveryCheck()
+    {
+        var logs = new LogCapture();
+        using var host = new WebhookHost(string.Empty, settings: new Dictionary<string, string> { ["SchedExt:Webhook:PolicyFile"] = "/nonexistent/policy.yaml" }, services: s => s.AddSingleton<ILoggerProvider>(logs));
+        var store = host.Services.GetRequiredService<PolicyStore>();
+
+        store.Reload();
+        store.Reload();
+
+        Assert.Single(logs.Messages(103));
+        Assert.Contains("schedext_webhook_policy_reloads_total{result=\"failure\"} 1\n", await Metrics(host), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reload_EmptyFileAfterMissingOne_IsReadAsThePolicy()
+    {
+        // An empty policy is valid (all defaults); it must not be mistaken for "still missing".
+        File.Delete(_host.PolicyFile);
+        Store.Reload();
+        File.WriteAllText(_host.PolicyFile, string.Empty);
+
+        Assert.Equal(ReloadOutcome.Loaded, Store.Reload());
+        Assert.Empty(Store.Current!.Profiles);
+    }
+
+    private static Task<string> Metrics(WebhookHost host) => host.Client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
 }

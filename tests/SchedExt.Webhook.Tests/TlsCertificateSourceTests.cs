@@ -43,6 +43,27 @@ public sealed class TlsCertificateSourceTests : IDisposable
     }
 
     [Fact]
+    public void Reload_SameUnloadableFiles_ReportedOnceUntilTheyChange()
+    {
+        // An empty Secret until cert-manager issues the certificate: checked every few seconds meanwhile.
+        File.WriteAllText(CertFile, string.Empty);
+        File.WriteAllText(KeyFile, string.Empty);
+        var logs = new LogCapture();
+        using var source = Create(logs);
+
+        Assert.False(source.Reload());
+        Assert.False(source.Reload());
+        Assert.Single(logs.Messages(403));
+        Assert.Null(source.Current);
+        Assert.NotNull(source.Problem);
+
+        var issued = WriteCertificate("CN=schedext-webhook");
+        Assert.True(source.Reload());
+        Assert.Equal(issued, source.Current!.Thumbprint);
+        Assert.Null(source.Problem);
+    }
+
+    [Fact]
     public void Create_FilesAbsent_IsDisabled()
     {
         using var source = Create();
@@ -52,9 +73,9 @@ public sealed class TlsCertificateSourceTests : IDisposable
         Assert.False(source.Reload());
     }
 
-    private TlsCertificateSource Create() => new(
+    private TlsCertificateSource Create(LogCapture? logs = null) => new(
         Options.Create(new WebhookOptions { TlsCertFile = CertFile, TlsKeyFile = KeyFile }),
-        NullLogger<TlsCertificateSource>.Instance,
+        logs?.CreateLogger<TlsCertificateSource>() ?? NullLogger<TlsCertificateSource>.Instance,
         new WebhookMetrics());
 
     private string WriteCertificate(string subject) => TestCertificates.Write(_dir, subject);

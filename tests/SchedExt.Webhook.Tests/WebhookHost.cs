@@ -47,8 +47,8 @@ public sealed class WebhookHost : IDisposable
     }
 
     /// <summary>The shared test policy and cluster snapshot under tests/testdata/webhook.</summary>
-    public static WebhookHost Default(string? policyYaml = null) =>
-        new(policyYaml ?? TestData.ReadText("webhook", "policy.yaml"), TestData.PathOf("webhook", "cluster.yaml"));
+    public static WebhookHost Default(string? policyYaml = null, IReadOnlyDictionary<string, string>? settings = null) =>
+        new(policyYaml ?? TestData.ReadText("webhook", "policy.yaml"), TestData.PathOf("webhook", "cluster.yaml"), settings);
 
     public string PolicyFile { get; }
 

@@ -144,6 +144,7 @@ public sealed class SnapshotFileSourceTests : IDisposable
     [InlineData("bad field in a node", "apiVersion: v1\nkind: Node\nmetadata:\n  name: gpu-9\nstatus:\n  allocatable: [1, 2]\n", "document 1 (line 1) 'gpu-9'")]
     [InlineData("bad list item", "kind: List\nitems:\n- kind: Pod\n  metadata: {name: ok}\n- 42\n", "items[1] (line 5): expected a Kubernetes object")]
     [InlineData("json syntax", "{\"kind\": \"List\",\n \"items\": [,]}", "line 2")]
+    [InlineData("yaml quantity not a number", "apiVersion: v1\nkind: Node\nmetadata: {name: gpu-8}\nstatus: {allocatable: {nvidia.com/gpu: abc}}\n", "'gpu-8'")]
     [InlineData("json quantity not a number", "{\"kind\": \"Node\", \"apiVersion\": \"v1\", \"metadata\": {\"name\": \"gpu-7\"}, \"status\": {\"allocatable\": {\"nvidia.com/gpu\": \"abc\"}}}", "'gpu-7'")]
     [InlineData("empty", " \n", "the file is empty")]
     public async Task Start_MalformedFile_FailsWithLocatedMessage(string name, string content, string expected)
@@ -157,6 +158,20 @@ public sealed class SnapshotFileSourceTests : IDisposable
         Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
         Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
         Assert.False(kit.State.Current.Synced);
+    }
+
+    [Theory]
+    [InlineData("no apiVersion", "kind: Node\nmetadata: {name: gpu-1}\nstatus: {allocatable: {nvidia.com/gpu: \"4\"}}\n")]
+    [InlineData("unknown apiVersion", "apiVersion: example.com/v9\nkind: Node\nmetadata: {name: gpu-1}\nstatus: {allocatable: {nvidia.com/gpu: \"4\"}}\n")]
+    public async Task Start_NodeWithoutOrWithUnknownApiVersion_ReadByKind(string name, string content)
+    {
+        // Hand-written files often leave apiVersion out; the object is read by its kind (the webhook reads the same files).
+        var (source, kit) = Create(Write("cluster.yaml", content));
+
+        await source.StartAsync(CancellationToken.None);
+        await source.StopAsync(CancellationToken.None);
+
+        Assert.True(kit.State.Current.FindNode("gpu-1") is not null, name);
     }
 
     [Fact]

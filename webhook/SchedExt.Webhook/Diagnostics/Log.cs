@@ -23,7 +23,7 @@ internal static partial class Log
     [LoggerMessage(203, LogLevel.Debug, "Shadow mode: pod {Namespace}/{Pod} would get {Operations} patch operation(s); problems: {Problems}")]
     public static partial void Shadow(ILogger logger, string @namespace, string pod, int operations, string problems);
 
-    [LoggerMessage(204, LogLevel.Debug, "Feasibility check skipped for pod {Namespace}/{Pod}: no node shapes known (no snapshot file and no cluster connection, or not synced yet)")]
+    [LoggerMessage(204, LogLevel.Debug, "Feasibility check skipped for pod {Namespace}/{Pod}: no GPU node shapes known (no snapshot file and no cluster connection, not synced yet, or no GPU node in the cluster)")]
     public static partial void FeasibilitySkipped(ILogger logger, string @namespace, string pod);
 
     [LoggerMessage(301, LogLevel.Information, "Node shapes from {Source}: {Shapes} shape(s) over {Nodes} GPU node(s); {Namespaces} namespace(s)")]
@@ -32,7 +32,7 @@ internal static partial class Log
     [LoggerMessage(302, LogLevel.Warning, "Node {Node}: topology annotation ignored ({Reason}); its GPUs count as a shape without wiring")]
     public static partial void BadTopology(ILogger logger, string node, string reason);
 
-    [LoggerMessage(303, LogLevel.Error, "Snapshot file {Path} cannot be used: {Reason}. Keeping the previous node shapes")]
+    [LoggerMessage(303, LogLevel.Error, "Snapshot file {Path} cannot be used: {Reason}. Keeping the previous node shapes (none before the first good file: feasibility checks are skipped until then)")]
     public static partial void SnapshotRejected(ILogger logger, string path, string reason);
 
     [LoggerMessage(304, LogLevel.Warning, "Watch of {Resource} ended: {Reason}. Re-listing")]

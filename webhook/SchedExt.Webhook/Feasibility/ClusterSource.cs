@@ -29,6 +29,7 @@ internal sealed class ClusterSource(
     private readonly Dictionary<string, IReadOnlyDictionary<string, string>> _namespaces = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private bool _nodesListed;
+    private bool _namespacesListed;
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -36,7 +37,18 @@ internal sealed class ClusterSource(
         // (Since .NET 10 ExecuteAsync runs wholly in the background.)
         if (snapshot.Enabled)
         {
-            snapshot.Reload();
+            try
+            {
+                snapshot.Reload();
+            }
+#pragma warning disable CA1031 // A file the reader did not foresee must not stop the start: refused and logged, exactly as at a
+                               // later check (FileWatchService); the shapes stay unknown until a good file appears.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.SnapshotRejected(logger, options.Value.SnapshotFile!, ex.Message);
+            }
+
             return Task.CompletedTask;
         }
 
@@ -150,6 +162,7 @@ internal sealed class ClusterSource(
                 _namespaces[ns.Metadata.Name] = NodeFactsReader.LabelsOf(ns);
             }
 
+            _namespacesListed = true;
             PublishLocked();
         }
 
@@ -196,10 +209,11 @@ internal sealed class ClusterSource(
 
     private void PublishLocked()
     {
-        // Readiness waits for the node list; namespace labels may follow a moment later.
+        // Feasibility may use the nodes as soon as they are listed; readiness also waits for the namespace list, since
+        // namespace defaults chosen by matchLabels cannot apply before it.
         if (_nodesListed)
         {
-            cluster.Publish([.. _nodes.Values], new Dictionary<string, IReadOnlyDictionary<string, string>>(_namespaces, StringComparer.Ordinal), "api");
+            cluster.Publish([.. _nodes.Values], new Dictionary<string, IReadOnlyDictionary<string, string>>(_namespaces, StringComparer.Ordinal), "api", _namespacesListed);
         }
     }
 }

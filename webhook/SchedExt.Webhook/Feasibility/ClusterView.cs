@@ -14,15 +14,23 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAcces
 
     public ClusterSnapshot Current => _current;
 
-    /// <summary>True when no source is configured (nothing to wait for) or the first one has been read.</summary>
-    public bool IsReady => !RequiresSync || _current.IsKnown;
+    /// <summary>What readiness still waits for, or null when no source is configured (nothing to wait for) or its nodes and
+    /// namespaces have been read once. Namespace labels count: a namespace default chosen by <c>matchLabels</c> would
+    /// otherwise be silently missed for pods admitted before they are known.</summary>
+    public string? NotReadyReason =>
+        !RequiresSync ? null
+        : !_current.IsKnown ? "node shapes not synced yet"
+        : !_current.NamespacesKnown ? "namespace labels not synced yet"
+        : null;
 
     /// <summary>True when a snapshot file or a reachable API is configured: readiness then waits for its first publish.</summary>
     public bool RequiresSync { get; } =
         !string.IsNullOrWhiteSpace(options.Value.SnapshotFile) || (options.Value.WatchCluster && access.Available);
 
-    /// <summary>Builds a snapshot from node facts and namespace labels and makes it current.</summary>
-    public ClusterSnapshot Publish(IEnumerable<NodeFacts> nodes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, string source)
+    /// <summary>Builds a snapshot from node facts and namespace labels and makes it current; <paramref name="namespacesKnown"/>
+    /// is false when the namespaces have not been listed yet (the snapshot is then not ready).</summary>
+    public ClusterSnapshot Publish(
+        IEnumerable<NodeFacts> nodes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, string source, bool namespacesKnown = true)
     {
         ArgumentNullException.ThrowIfNull(nodes);
         var groups = new Dictionary<(string Topology, int Gpus, Topology.Requests.MachineKind Machine, string Product, int Memory), (NodeShape Shape, int Nodes, string Example)>();
@@ -50,7 +58,7 @@ internal sealed class ClusterView(IOptions<WebhookOptions> options, ClusterAcces
             .OrderByDescending(s => s.Shape.GpuCount)
             .ThenBy(s => s.ExampleNode, StringComparer.Ordinal)
             .ToArray();
-        var snapshot = new ClusterSnapshot(shapes, namespaceLabels, known: true, source);
+        var snapshot = new ClusterSnapshot(shapes, namespaceLabels, known: true, source, namespacesKnown);
         _current = snapshot;
         metrics.NodeShapes(shapes.Length, snapshot.NodeCount);
         Log.ShapesUpdated(logger, source, shapes.Length, snapshot.NodeCount, namespaceLabels.Count);

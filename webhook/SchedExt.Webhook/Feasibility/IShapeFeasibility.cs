@@ -9,7 +9,7 @@ internal interface IShapeFeasibility
 }
 
 /// <summary>The answer of <see cref="IShapeFeasibility"/>.</summary>
-/// <param name="Checked">False when no node shapes were known: nothing was decided.</param>
+/// <param name="Checked">False when no GPU node shapes were known (none read yet, or no GPU node): nothing was decided.</param>
 /// <param name="Feasible">Some node shape can hold the request when empty.</param>
 /// <param name="Reason">Why not, for the closest shape; null when feasible.</param>
 /// <param name="LargestCount">The largest GPU count that would be feasible with the same constraints (0 if none).</param>

@@ -20,11 +20,13 @@ internal sealed class ClusterSnapshot
 {
     public static ClusterSnapshot Unknown { get; } = new([], new Dictionary<string, IReadOnlyDictionary<string, string>>(), known: false, source: "none");
 
-    public ClusterSnapshot(IReadOnlyList<NodeShapeGroup> shapes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, bool known, string source)
+    public ClusterSnapshot(
+        IReadOnlyList<NodeShapeGroup> shapes, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaceLabels, bool known, string source, bool namespacesKnown = true)
     {
         Shapes = shapes;
         NamespaceLabels = namespaceLabels;
         IsKnown = known;
+        NamespacesKnown = known && namespacesKnown;
         Source = source;
         NodeCount = shapes.Sum(s => s.Nodes);
     }
@@ -36,6 +38,9 @@ internal sealed class ClusterSnapshot
 
     /// <summary>False until a source (snapshot file or API list) has been read: then feasibility is skipped, not failed.</summary>
     public bool IsKnown { get; }
+
+    /// <summary>False while the namespaces have not been listed yet (the nodes may have been): their labels are then missing, not empty.</summary>
+    public bool NamespacesKnown { get; }
 
     public string Source { get; }
 

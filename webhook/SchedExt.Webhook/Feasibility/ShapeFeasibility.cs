@@ -14,14 +14,12 @@ internal sealed class ShapeFeasibility(PlacementEngine engine) : IShapeFeasibili
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(cluster);
-        if (!cluster.IsKnown)
+        // No GPU node at all is no evidence either way: a GPU pool that scales from zero (cluster-autoscaler, Karpenter)
+        // grows only for a Pending pod, and a new node offers no GPUs until its device plugin registers. Denying would
+        // keep such a pool at zero for ever, so this is skipped like unknown shapes.
+        if (!cluster.IsKnown || cluster.Shapes.Count == 0)
         {
             return FeasibilityVerdict.NotChecked;
-        }
-
-        if (cluster.Shapes.Count == 0)
-        {
-            return new FeasibilityVerdict(true, false, "the cluster has no GPU node", 0);
         }
 
         var compiled = engine.Compile(request);

@@ -11,7 +11,10 @@ using YamlDotNet.RepresentationModel;
 namespace SchedExt.Webhook.Feasibility;
 
 /// <summary>Node shapes and namespace labels from a cluster snapshot file (shared format with the extender): a <c>kind: List</c> or a multi-document YAML/JSON stream.</summary>
-/// <remarks>Nodes and Namespaces are read; Pods and any other kind are skipped. A bad file keeps the previous view.</remarks>
+/// <remarks>
+/// Nodes and Namespaces are read by their kind (apiVersion is not needed, as in the extender); Pods and any other kind are
+/// skipped. A bad file keeps the previous view; at start there is none, and the shapes stay unknown until a good file.
+/// </remarks>
 internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, ClusterView cluster, PolicyStore policies, ILogger<SnapshotFileSource> logger)
 {
     private readonly string? _path = string.IsNullOrWhiteSpace(options.Value.SnapshotFile) ? null : options.Value.SnapshotFile;
@@ -108,25 +111,36 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
             return;
         }
 
-        // Hand one object at a time to KubernetesClient's own YAML reader, so its model conventions apply.
+        // Hand one object at a time to KubernetesClient's own YAML reader, so its model conventions apply. Read by kind, as
+        // the extender reads the same files: LoadAllFromString would look the type up by apiVersion and throw
+        // KeyNotFoundException for an object without one (common in hand-written files) or with one it does not know.
         using var writer = new StringWriter();
         new YamlStream(new YamlDocument(item)).Save(writer, assignAnchors: false);
-        foreach (var obj in KubernetesYaml.LoadAllFromString(writer.ToString()))
+        try
         {
-            switch (obj)
+            if (kind == "Node")
             {
-                case V1Node node:
-                    nodes.Add(node);
-                    break;
-                case V1Namespace ns:
-                    namespaces.Add(ns);
-                    break;
-                default:
-                    break;
+                nodes.Add(KubernetesYaml.Deserialize<V1Node>(writer.ToString()));
             }
+            else
+            {
+                namespaces.Add(KubernetesYaml.Deserialize<V1Namespace>(writer.ToString()));
+            }
+        }
+        catch (YamlException e)
+        {
+            // Positions in the re-emitted object are not the file's: name the object and its first line instead, and give
+            // the innermost reason ("Exception during deserialization" says nothing).
+            var reason = e.InnerException?.GetBaseException().Message ?? e.Message;
+            throw new FormatException($"{kind} '{NameOf(item)}' (line {item.Start.Line}): {reason}", e);
         }
     }
 
-    private static string? KindOf(YamlMappingNode node) =>
-        node.Children.TryGetValue(new YamlScalarNode("kind"), out var kind) && kind is YamlScalarNode scalar ? scalar.Value : null;
+    private static string? KindOf(YamlMappingNode node) => ScalarOf(node, "kind");
+
+    private static string? NameOf(YamlMappingNode node) =>
+        node.Children.TryGetValue(new YamlScalarNode("metadata"), out var metadata) && metadata is YamlMappingNode map ? ScalarOf(map, "name") : null;
+
+    private static string? ScalarOf(YamlMappingNode node, string key) =>
+        node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode scalar ? scalar.Value : null;
 }

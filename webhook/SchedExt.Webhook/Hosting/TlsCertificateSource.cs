@@ -15,8 +15,9 @@ internal sealed class TlsCertificateSource : IDisposable
     private readonly WebhookMetrics _metrics;
     private readonly Lock _lock = new();
     private volatile X509Certificate2? _current;
-    private byte[] _lastCert = [];
-    private byte[] _lastKey = [];
+    private byte[]? _lastCert;
+    private byte[]? _lastKey;
+    private volatile string? _problem;
 
     public TlsCertificateSource(IOptions<WebhookOptions> options, ILogger<TlsCertificateSource> logger, WebhookMetrics metrics)
     {
@@ -37,6 +38,9 @@ internal sealed class TlsCertificateSource : IDisposable
 
     public X509Certificate2? Current => _current;
 
+    /// <summary>Why the last read failed, or null after a good one: with no certificate loaded, readiness reports it.</summary>
+    public string? Problem => _problem;
+
     public string CertFile => _certFile;
 
     public string KeyFile => _keyFile;
@@ -55,7 +59,9 @@ internal sealed class TlsCertificateSource : IDisposable
             {
                 var cert = File.ReadAllBytes(_certFile);
                 var key = File.ReadAllBytes(_keyFile);
-                if (_current is not null && cert.AsSpan().SequenceEqual(_lastCert) && key.AsSpan().SequenceEqual(_lastKey))
+                // Content already tried, loaded or not: the same bytes give the same answer, so a bad pair (an empty
+                // Secret before cert-manager issues it) is reported once, not at every check.
+                if (_lastCert is not null && cert.AsSpan().SequenceEqual(_lastCert) && key.AsSpan().SequenceEqual(_lastKey))
                 {
                     return false;
                 }
@@ -65,6 +71,7 @@ internal sealed class TlsCertificateSource : IDisposable
                 var loaded = X509Certificate2.CreateFromPem(System.Text.Encoding.UTF8.GetString(cert), System.Text.Encoding.UTF8.GetString(key));
                 var previous = _current;
                 _current = loaded;
+                _problem = null;
 
                 // The previous certificate may still be mid-handshake on another thread; let the GC finalize it.
                 _ = previous;
@@ -74,6 +81,7 @@ internal sealed class TlsCertificateSource : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {
+                _problem = ex.Message;
                 Log.CertificateRejected(_logger, _certFile, ex.Message);
                 _metrics.TlsReload(ok: false);
                 return false;

@@ -1,5 +1,6 @@
 using System.Net;
 using k8s;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
@@ -17,10 +18,11 @@ namespace SchedExt.Webhook.Hosting;
 /// <summary>Composes the webhook: services, Kestrel listeners, endpoints.</summary>
 internal static class WebhookApp
 {
-    public static WebApplication Build(string[] args)
-    {
-        var builder = WebApplication.CreateBuilder(args);
+    public static WebApplication Build(string[] args) => Build(WebApplication.CreateBuilder(args));
 
+    /// <summary>Composes the webhook on <paramref name="builder"/>; tests add their own services (a transport, a clock) first.</summary>
+    internal static WebApplication Build(WebApplicationBuilder builder)
+    {
         // Lowest-precedence defaults, wherever the content root is: no per-request ASP.NET Core log lines (two per
         // review would dominate the webhook's cost). Environment variables and appsettings still override.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
@@ -45,6 +47,7 @@ internal static class WebhookApp
             .Validate(o => o.MaxRequestBodyBytes > 0, "SchedExt:Webhook:MaxRequestBodyBytes must be positive")
             .Validate(o => o.HttpsPort is > 0 and < 65536 && o.MetricsPort is > 0 and < 65536 && o.HttpsPort != o.MetricsPort, "SchedExt:Webhook ports must be distinct and in 1..65535")
             .Validate(o => o.FileCheckInterval > TimeSpan.Zero, "SchedExt:Webhook:FileCheckInterval must be positive")
+            .Validate(o => string.IsNullOrWhiteSpace(o.ListenAddress) || IPAddress.TryParse(o.ListenAddress, out _), "SchedExt:Webhook:ListenAddress must be empty (every interface) or an IP address such as 127.0.0.1")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<WebhookMetrics>();
@@ -67,18 +70,33 @@ internal static class WebhookApp
         services.AddHealthChecks();
     }
 
-    private static void ConfigureListeners(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions kestrel, IHostEnvironment environment)
+    private static void ConfigureListeners(KestrelServerOptions kestrel, IHostEnvironment environment)
     {
         var services = kestrel.ApplicationServices;
         var options = services.GetRequiredService<IOptions<WebhookOptions>>().Value;
         var tls = services.GetRequiredService<TlsCertificateSource>();
-        var address = string.IsNullOrWhiteSpace(options.ListenAddress) ? IPAddress.IPv6Any : IPAddress.Parse(options.ListenAddress);
+        var address = string.IsNullOrWhiteSpace(options.ListenAddress) ? null : IPAddress.Parse(options.ListenAddress);
+
+        // Every interface: ListenAnyIP binds [::] (IPv6 and IPv4) and falls back to 0.0.0.0 where IPv6 is disabled, on
+        // which Listen(IPAddress.IPv6Any, …) failed the start. An address that is set is used as it is.
+        void Listen(int port, Action<ListenOptions> configure)
+        {
+            if (address is null)
+            {
+                kestrel.ListenAnyIP(port, configure);
+            }
+            else
+            {
+                kestrel.Listen(address, port, configure);
+            }
+        }
+
         kestrel.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes;
         kestrel.AddServerHeader = false;
-        kestrel.Listen(address, options.MetricsPort);
+        Listen(options.MetricsPort, _ => { });
         if (tls.Enabled)
         {
-            kestrel.Listen(address, options.HttpsPort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+            Listen(options.HttpsPort, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
             {
                 ServerCertificateSelector = (_, _) => tls.Current,
             }));
@@ -93,7 +111,7 @@ internal static class WebhookApp
         }
 
         Log.PlainHttp(services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookApp)), options.TlsCertFile, options.TlsKeyFile, options.HttpsPort);
-        kestrel.Listen(address, options.HttpsPort);
+        Listen(options.HttpsPort, _ => { });
     }
 
     internal static void MapEndpoints(WebApplication app)
@@ -118,10 +136,17 @@ internal static class WebhookApp
         var endpoint = app.Services.GetRequiredService<AdmissionEndpoint>();
         app.MapPost("/mutate", endpoint.HandleAsync).WithMetadata(ListenerScope.Webhook);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (PolicyStore policy, ClusterView cluster) =>
-            policy.Current is null ? Results.Text("no valid policy loaded\n", statusCode: StatusCodes.Status503ServiceUnavailable)
-            : !cluster.IsReady ? Results.Text("node shapes not synced yet\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+
+        // The probe port is plain HTTP, so it would answer while every TLS handshake fails for want of a certificate
+        // (files present but unloadable: a key that does not match, an empty Secret before cert-manager issues it);
+        // a rolling update would then replace working pods with ones kube-apiserver cannot call.
+        app.MapGet("/readyz", (PolicyStore policy, ClusterView cluster, TlsCertificateSource tls) =>
+            policy.Current is null ? NotReady("no valid policy loaded")
+            : tls.Enabled && tls.Current is null ? NotReady($"no TLS certificate loaded from {tls.CertFile} and {tls.KeyFile}: {tls.Problem ?? "not read yet"}")
+            : cluster.NotReadyReason is { } waiting ? NotReady(waiting)
             : Results.Text("ok\n"));
         app.MapMetrics("/metrics", app.Services.GetRequiredService<WebhookMetrics>().Registry).WithMetadata(ListenerScope.Metrics);
     }
+
+    private static IResult NotReady(string reason) => Results.Text(reason + "\n", statusCode: StatusCodes.Status503ServiceUnavailable);
 }

@@ -27,7 +27,7 @@ internal sealed class WebhookOptions
 
     public int MetricsPort { get; set; } = 9090;
 
-    /// <summary>Address to listen on; empty for every interface.</summary>
+    /// <summary>IP address to listen on; empty for every interface (IPv6 and IPv4, or IPv4 alone where IPv6 is disabled).</summary>
     public string? ListenAddress { get; set; }
 
     /// <summary>How often the policy, certificate and snapshot files are checked for change.</summary>

@@ -1,6 +1,6 @@
 namespace SchedExt.Webhook.Policy;
 
-/// <summary>Kubernetes' syntax rules for label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue).</summary>
+/// <summary>Kubernetes' syntax rules for names, label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue, IsDNS1123Label, IsDNS1123Subdomain).</summary>
 internal static class KubernetesNames
 {
     public const int MaxLabelValueLength = 63;
@@ -10,18 +10,27 @@ internal static class KubernetesNames
     {
         var slash = key.IndexOf('/', StringComparison.Ordinal);
         var name = slash < 0 ? key : key[(slash + 1)..];
-        if (slash >= 0)
+        if (slash >= 0 && !IsDns1123Subdomain(key[..slash]))
         {
-            var prefix = key[..slash];
-            if (prefix.Length is 0 or > 253 || !prefix.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.')
-                || !char.IsAsciiLetterOrDigit(prefix[0]) || !char.IsAsciiLetterOrDigit(prefix[^1]))
-            {
-                return false;
-            }
+            return false;
         }
 
         return name.Length is > 0 and <= 63 && IsValidLabelValue(name);
     }
+
+    /// <summary>1–63 lower-case alphanumerics and <c>-</c>, starting and ending alphanumeric (a pod's resource claim name, a Service name).</summary>
+    public static bool IsDns1123Label(string name) => name.Length <= 63 && HasDnsLabelShape(name);
+
+    /// <summary>At most 253 characters of DNS labels joined by <c>.</c> (most object names: a ResourceClaimTemplate, a scheduler name).</summary>
+    public static bool IsDns1123Subdomain(string name) =>
+        // Each dot-separated part has a label's shape (no length limit of its own), so "a..b", "a.-b" and "-a" are refused
+        // as by upstream's regular expression.
+        name.Length <= 253 && name.Split('.').All(HasDnsLabelShape);
+
+    private static bool HasDnsLabelShape(string part) =>
+        part.Length > 0 && IsLowerAlphanumeric(part[0]) && IsLowerAlphanumeric(part[^1]) && part.All(c => IsLowerAlphanumeric(c) || c == '-');
+
+    private static bool IsLowerAlphanumeric(char c) => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c);
 
     /// <summary>Empty, or 1–63 alphanumerics, <c>-</c>, <c>_</c>, <c>.</c> starting and ending alphanumeric.</summary>
     public static bool IsValidLabelValue(ReadOnlySpan<char> value)

@@ -64,17 +64,26 @@ internal static class PolicyCompiler
             throw new PolicyException($"devices.resourceName: '{resourceName}' is not an extended resource name (domain/name)");
         }
 
+        // The API server validates a pod's resource claim name as a DNS label and spec.schedulerName and the claim
+        // template's name as DNS subdomains (pkg/apis/core/validation): a policy that would write anything else would
+        // have every patched pod refused at creation.
         var claimName = devices.Dra?.ClaimName ?? "gpus";
-        if (!KubernetesNames.IsQualifiedName(claimName) || claimName.Contains('/', StringComparison.Ordinal))
+        if (!KubernetesNames.IsDns1123Label(claimName))
         {
-            throw new PolicyException($"devices.dra.claimName: '{claimName}' is not a valid name");
+            throw new PolicyException($"devices.dra.claimName: '{claimName}' is not a valid claim name (a DNS label: lower-case letters, digits and '-', at most 63)");
+        }
+
+        var schedulerName = NullIfEmpty(doc.SchedulerName);
+        if (schedulerName is not null && !KubernetesNames.IsDns1123Subdomain(schedulerName))
+        {
+            throw new PolicyException($"schedulerName: '{schedulerName}' is not a valid scheduler name (a DNS subdomain: lower-case letters, digits, '-' and '.')");
         }
 
         var scope = doc.Scope ?? new ScopeDocument();
         return new WebhookPolicy
         {
             Mode = ParseMode("mode", doc.Mode) ?? PolicyMode.Enforce,
-            SchedulerName = NullIfEmpty(doc.SchedulerName),
+            SchedulerName = schedulerName,
             Enforce = ParseEnforced("enforce", doc.Enforce),
             Namespaces = (scope.Namespaces ?? []).ToFrozenSet(StringComparer.Ordinal),
             ExcludedNamespaces = (scope.ExcludeNamespaces ?? [.. DefaultExcludedNamespaces]).ToFrozenSet(StringComparer.Ordinal),
@@ -88,7 +97,7 @@ internal static class PolicyCompiler
             ResourceName = resourceName,
             DefaultContainer = NullIfEmpty(devices.Container),
             DraClaimName = claimName,
-            DraClaimTemplate = ParseTemplate("devices.dra.claimTemplate", devices.Dra?.ClaimTemplate ?? "schedext-gpus-{gpus}"),
+            DraClaimTemplate = ParseClaimTemplate(devices.Dra?.ClaimTemplate ?? "schedext-gpus-{gpus}"),
             GpuPool = CompilePool("pools.gpu", doc.Pools?.Gpu),
             BareMetalPool = CompilePool("pools.bareMetal", doc.Pools?.BareMetal),
             VmPool = CompilePool("pools.vm", doc.Pools?.Vm),
@@ -196,23 +205,7 @@ internal static class PolicyCompiler
         for (var i = 0; i < (pool.Tolerations?.Count ?? 0); i++)
         {
             var t = pool.Tolerations![i] ?? throw new PolicyException($"{at}.tolerations[{i}]: empty entry");
-            var op = t.Operator ?? "Equal";
-            if (op is not ("Equal" or "Exists"))
-            {
-                throw new PolicyException($"{at}.tolerations[{i}].operator: '{op}' is not Equal or Exists");
-            }
-
-            if (op == "Exists" && !string.IsNullOrEmpty(t.Value))
-            {
-                throw new PolicyException($"{at}.tolerations[{i}].value: must be empty when operator is Exists");
-            }
-
-            if (t.Effect is not (null or "" or "NoSchedule" or "PreferNoSchedule" or "NoExecute"))
-            {
-                throw new PolicyException($"{at}.tolerations[{i}].effect: '{t.Effect}' is not NoSchedule, PreferNoSchedule or NoExecute");
-            }
-
-            tolerations.Add(new Toleration(NullIfEmpty(t.Key), op, NullIfEmpty(t.Value), NullIfEmpty(t.Effect), t.TolerationSeconds));
+            tolerations.Add(CompileToleration($"{at}.tolerations[{i}]", t));
         }
 
         var requirements = new List<NodeRequirement>();
@@ -247,6 +240,65 @@ internal static class PolicyCompiler
         }
 
         return new PoolRule(tolerations, requirements, weight);
+    }
+
+    /// <summary>Kubernetes' own rules for a toleration (ValidateTolerations in pkg/apis/core/validation/validation.go): the pods the webhook patches must pass them.</summary>
+    private static Toleration CompileToleration(string at, TolerationDocument t)
+    {
+        var key = NullIfEmpty(t.Key);
+        var value = NullIfEmpty(t.Value);
+        var effect = NullIfEmpty(t.Effect);
+        var op = t.Operator ?? "Equal";
+        if (op is not ("Equal" or "Exists"))
+        {
+            throw new PolicyException($"{at}.operator: '{op}' is not Equal or Exists");
+        }
+
+        if (key is not null && !KubernetesNames.IsQualifiedName(key))
+        {
+            throw new PolicyException($"{at}.key: '{key}' is not a valid label key");
+        }
+
+        if (key is null && op != "Exists")
+        {
+            throw new PolicyException($"{at}.operator: must be Exists when key is empty (that tolerates every taint); got {op}");
+        }
+
+        if (op == "Exists" && value is not null)
+        {
+            throw new PolicyException($"{at}.value: must be empty when operator is Exists");
+        }
+
+        if (value is not null && !KubernetesNames.IsValidLabelValue(value))
+        {
+            throw new PolicyException($"{at}.value: '{value}' is not a valid label value");
+        }
+
+        if (effect is not (null or "NoSchedule" or "PreferNoSchedule" or "NoExecute"))
+        {
+            throw new PolicyException($"{at}.effect: '{effect}' is not NoSchedule, PreferNoSchedule or NoExecute");
+        }
+
+        if (t.TolerationSeconds is not null && effect != "NoExecute")
+        {
+            throw new PolicyException($"{at}.effect: must be NoExecute when tolerationSeconds is set (got {effect ?? "none"})");
+        }
+
+        return new Toleration(key, op, value, effect, t.TolerationSeconds);
+    }
+
+    /// <summary>The claim template with every placeholder standing for a short valid value must be a valid object name.</summary>
+    /// <remarks>What placeholders render to (a label, an annotation) is known only per pod; this catches the literal parts.</remarks>
+    private static ValueTemplate ParseClaimTemplate(string text)
+    {
+        const string At = "devices.dra.claimTemplate";
+        var template = ParseTemplate(At, text);
+        if (!KubernetesNames.IsDns1123Subdomain(template.Render(SampleScope.Instance)))
+        {
+            throw new PolicyException($"{At}: '{text}' does not make a valid ResourceClaimTemplate name (a DNS subdomain: lower-case letters, digits, '-' and '.')");
+        }
+
+        return template;
     }
 
     private static PolicyMode? ParseMode(string at, string? mode) => mode switch
@@ -298,4 +350,14 @@ internal static class PolicyCompiler
         new($"{at}.{key}: '{value}' is not one of {expected}");
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    /// <summary>A pod for which every template variable and lookup has the value <c>0</c>.</summary>
+    private sealed class SampleScope : ITemplateScope
+    {
+        public static readonly SampleScope Instance = new();
+
+        public string? Variable(TemplateVariable variable) => "0";
+
+        public string? Lookup(TemplateVariable source, string key) => "0";
+    }
 }

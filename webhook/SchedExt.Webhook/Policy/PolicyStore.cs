@@ -13,6 +13,7 @@ internal sealed class PolicyStore
     private readonly Lock _reloadLock = new();
     private volatile WebhookPolicy? _current;
     private byte[]? _lastContent;
+    private string? _unreadable;
 
     public PolicyStore(IOptions<WebhookOptions> options, ILogger<PolicyStore> logger, WebhookMetrics metrics)
     {
@@ -38,17 +39,21 @@ internal sealed class PolicyStore
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                if (_lastContent is not null || _current is null)
+                // Reported once, not on every check: a missing file stays missing for many checks. A different reason
+                // (missing, then unreadable) is a new failure. Forgetting the content makes the next readable file load,
+                // whatever it holds, even the bytes in force before.
+                if (ex.Message != _unreadable)
                 {
+                    _unreadable = ex.Message;
                     Log.PolicyUnreadable(_logger, _path, ex.Message);
                     _metrics.PolicyReload(ok: false);
                 }
 
-                // Remember "missing" so a missing file is reported once, not on every check.
-                _lastContent = [];
+                _lastContent = null;
                 return ReloadOutcome.Rejected;
             }
 
+            _unreadable = null;
             if (_lastContent is not null && content.AsSpan().SequenceEqual(_lastContent))
             {
                 return ReloadOutcome.Unchanged;
