@@ -16,6 +16,7 @@ internal static class PodPatchPlanner
 {
     private const string DefaultScheduler = "default-scheduler";
 
+    /// <summary>Plans the patch; <paramref name="container"/> is the one whose device request may be written, -1 for none (several containers hold GPUs).</summary>
     public static void Plan(WebhookPolicy policy, PodDocument pod, ResolvedIntent intent, int container, JsonPatchWriter patch)
     {
         PlanLabels(policy, pod, intent, patch);
