@@ -1,8 +1,5 @@
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using SchedExt.Testing;
 using SchedExt.Topology.Requests;
-using SchedExt.Webhook.Policy;
 
 namespace SchedExt.Webhook.Tests;
 
@@ -158,15 +155,7 @@ public sealed class GpuCountTests
         Assert.Contains("the containers' nvidia.com/gpu (main: 40, sidecar: 40) come to 80 GPU(s) for the pod, not a GPU count in 1..64", answer.Body, StringComparison.Ordinal);
     }
 
-    private static WebhookHost Host(int enforceGpus, string mode = "enforce")
-    {
-        var host = WebhookHost.Default();
-        File.WriteAllText(host.PolicyFile, TestData.ReadText("webhook", "policy.yaml")
-            .Replace("mode: enforce", "mode: " + mode, StringComparison.Ordinal)
-            .Replace("enforce: [machine]", "enforce: [machine, gpus]\n    gpus: " + enforceGpus, StringComparison.Ordinal));
-        Assert.Equal(ReloadOutcome.Loaded, host.Services.GetRequiredService<PolicyStore>().Reload());
-        return host;
-    }
+    private static WebhookHost Host(int enforceGpus, string mode = "enforce") => WebhookHost.Default(WebhookHost.Policy(mode, lockedGpus: enforceGpus));
 
     /// <summary>The sample's one container copied under each name, holding <c>nvidia.com/gpu</c> as limit and request (null: none).</summary>
     private static JsonObject WithContainers(JsonObject review, (string Name, string? Gpus)[] containers)

@@ -50,6 +50,15 @@ public sealed class WebhookHost : IDisposable
     public static WebhookHost Default(string? policyYaml = null) =>
         new(policyYaml ?? TestData.ReadText("webhook", "policy.yaml"), TestData.PathOf("webhook", "cluster.yaml"));
 
+    /// <summary>The shared test policy in <paramref name="mode"/>, its <c>locked</c> namespace also enforcing <paramref name="lockedGpus"/> when set.</summary>
+    public static string Policy(string mode = "enforce", int? lockedGpus = null)
+    {
+        var yaml = TestData.ReadText("webhook", "policy.yaml").Replace("mode: enforce", "mode: " + mode, StringComparison.Ordinal);
+        return lockedGpus is { } gpus
+            ? yaml.Replace("enforce: [machine]", "enforce: [machine, gpus]\n    gpus: " + gpus.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            : yaml;
+    }
+
     public string PolicyFile { get; }
 
     public HttpClient Client { get; }

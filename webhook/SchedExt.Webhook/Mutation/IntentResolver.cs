@@ -70,17 +70,20 @@ internal static class IntentResolver
             problems.Add(new(AdmissionProblem.InvalidGpuCount, invalid));
         }
 
+        // Read even when a container holds the count: an annotation the webhook cannot parse is kept and reported whether
+        // or not the pod had a limit yet, so a second pass over the first one's output (which added the limit) neither
+        // rewrites it nor stops reporting it.
         var annotationUnparsed = false;
-        if (demand.Holders == 0 && pod.Annotations.TryGetValue(SchedExtKeys.Gpus, out var raw))
+        if (pod.Annotations.TryGetValue(SchedExtKeys.Gpus, out var raw))
         {
-            if (int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= NodeTopology.MaxGpus)
-            {
-                explicitCount = n;
-            }
-            else
+            if (!(int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= NodeTopology.MaxGpus))
             {
                 annotationUnparsed = true;
                 problems.Add(new(AdmissionProblem.InvalidGpuCount, $"{SchedExtKeys.Gpus}: '{raw}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
+            }
+            else if (demand.Holders == 0)
+            {
+                explicitCount = n;
             }
         }
 
