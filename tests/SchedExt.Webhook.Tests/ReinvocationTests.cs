@@ -23,14 +23,16 @@ public sealed class ReinvocationTests
     ];
 
     [Theory]
-    [InlineData("enforce")]
-    [InlineData("warn")]
-    [InlineData("shadow")]
-    public async Task Mutate_SecondPassOverFirstPassOutput_EmptyPatch(string mode)
+    [InlineData("enforce", false)]
+    [InlineData("warn", false)]
+    [InlineData("shadow", false)]
+    [InlineData("enforce", true)]
+    [InlineData("warn", true)]
+    public async Task Mutate_SecondPassOverFirstPassOutput_EmptyPatch(string mode, bool dra)
     {
         // The locked namespace enforces gpus: 2 on top of the shared policy, so enforced, explicit and unparseable counts
         // meet every way the pod can hold GPUs.
-        using var host = WebhookHost.Default(WebhookHost.Policy(mode, lockedGpus: 2));
+        using var host = WebhookHost.Default(WebhookHost.Policy(mode, lockedGpus: 2, dra: dra));
 
         var failures = new List<string>();
         var cases = 0;

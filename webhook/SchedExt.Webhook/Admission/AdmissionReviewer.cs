@@ -65,7 +65,7 @@ internal sealed class AdmissionReviewer(PolicyStore policies, ClusterView cluste
         CheckFeasibility(review, snapshot, intent, podName, problems);
 
         using var patch = new JsonPatchWriter();
-        PodPatchPlanner.Plan(policy, pod, intent, container, patch);
+        PodPatchPlanner.Plan(policy, pod, intent, container, patch, problems);
         var patchBytes = patch.Finish();
         foreach (var (kind, count) in patch.Kinds)
         {

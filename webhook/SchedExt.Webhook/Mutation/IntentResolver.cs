@@ -104,8 +104,7 @@ internal static class IntentResolver
             else
             {
                 intent.Gpus = enforced;
-                // With a sole holder whose value is no count (null), the enforced one replaces it.
-                intent.GpusEnforced = explicitCount != enforced && (explicitCount is not null || demand.Holders > 0);
+                intent.GpusEnforced = true;
             }
         }
         else
