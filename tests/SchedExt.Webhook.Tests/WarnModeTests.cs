@@ -48,4 +48,32 @@ public sealed class WarnModeTests : IDisposable
         Assert.Equal("2", pod["spec"]!["containers"]![0]!["resources"]!["limits"]!["nvidia.com/gpu"]!.GetValue<string>());
         Assert.Contains("'two' is not a GPU count", answer.Body, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Mutate_UnparseableGpusAnnotationSecondPass_KeptAndNothingPatched()
+    {
+        // The first pass adds the profile's limit of 2 and keeps "two"; the second, seeing that limit, used to take it as
+        // the pod's count and replace "two" with "2".
+        var review = Reviews.OptedIn((SchedExtKeys.Profile, "dev-2x"), (SchedExtKeys.Gpus, "two"));
+        var first = await _host.PostAsync(review.ToJsonString());
+
+        var second = await _host.PostAsync(Reviews.WithPod(review, first.Apply(Reviews.Pod(review))).ToJsonString());
+
+        Assert.True(second.Allowed);
+        Assert.True(second.Patch.Count == 0, "second pass patch: " + second.PatchJson);
+        Assert.Contains("'two' is not a GPU count", second.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Mutate_UnparseableGpusAnnotationBesideALimit_KeptAndReported()
+    {
+        var review = Reviews.OptedIn((SchedExtKeys.Gpus, "two"));
+        Reviews.Pod(review)["spec"]!["containers"]![0]!["resources"] = JsonNode.Parse("""{"limits":{"nvidia.com/gpu":"2"}}""");
+
+        var answer = await _host.PostAsync(review.ToJsonString());
+
+        Assert.True(answer.Allowed);
+        Assert.Equal("two", answer.Apply(Reviews.Pod(review))["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+        Assert.Contains("'two' is not a GPU count", answer.Body, StringComparison.Ordinal);
+    }
 }

@@ -50,6 +50,19 @@ public sealed class WebhookHost : IDisposable
     public static WebhookHost Default(string? policyYaml = null, IReadOnlyDictionary<string, string>? settings = null) =>
         new(policyYaml ?? TestData.ReadText("webhook", "policy.yaml"), TestData.PathOf("webhook", "cluster.yaml"), settings);
 
+    /// <summary>
+    /// The shared test policy in <paramref name="mode"/>, requesting devices by DRA claim when <paramref name="dra"/>, its
+    /// <c>locked</c> namespace also enforcing <paramref name="lockedGpus"/> when set.
+    /// </summary>
+    public static string Policy(string mode = "enforce", int? lockedGpus = null, bool dra = false)
+    {
+        var yaml = TestData.ReadText("webhook", "policy.yaml").Replace("mode: enforce", "mode: " + mode, StringComparison.Ordinal);
+        yaml = dra ? yaml.Replace("mode: extended-resource", "mode: dra", StringComparison.Ordinal) : yaml;
+        return lockedGpus is { } gpus
+            ? yaml.Replace("enforce: [machine]", "enforce: [machine, gpus]\n    gpus: " + gpus.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+            : yaml;
+    }
+
     public string PolicyFile { get; }
 
     public HttpClient Client { get; }

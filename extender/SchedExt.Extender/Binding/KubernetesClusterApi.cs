@@ -48,32 +48,39 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
             annotations);
     }
 
-    /// <summary>max(sum over containers, max over init containers) of the GPU limit (or request).</summary>
+    /// <summary>max(sum over containers, max over init containers) of the GPU limit (or request); see <see cref="PodGpuTally"/>.</summary>
     internal static long GpuCount(V1PodSpec? spec, string gpuResource)
     {
-        static long Of(V1Container c, string resource) =>
-            c.Resources?.Limits?.TryGetValue(resource, out var l) == true ? Count(l)
-            : c.Resources?.Requests?.TryGetValue(resource, out var r) == true ? Count(r) : 0;
+        static long Of(V1Container c, string resource) => PodGpuTally.ContainerCount(
+            c.Resources?.Limits?.TryGetValue(resource, out var l) == true ? Count(l) : null,
+            c.Resources?.Requests?.TryGetValue(resource, out var r) == true ? Count(r) : null);
 
         // A count beyond any node (e.g. "1e100", which a decimal cannot hold) saturates: such a pod holds everything.
-        // Half of long's range, so summing containers cannot overflow.
-        const long Saturated = long.MaxValue / 2;
         static long Count(ResourceQuantity quantity)
         {
             try
             {
                 var value = quantity.ToDecimal();
-                return value >= Saturated ? Saturated : (long)value;
+                return value >= PodGpuTally.Saturated ? PodGpuTally.Saturated : (long)value;
             }
             catch (OverflowException)
             {
-                return Saturated;
+                return PodGpuTally.Saturated;
             }
         }
 
-        var sum = spec?.Containers?.Aggregate(0L, (total, c) => Math.Min(total + Of(c, gpuResource), Saturated)) ?? 0;
-        var init = spec?.InitContainers?.Select(c => Of(c, gpuResource)).DefaultIfEmpty(0).Max() ?? 0;
-        return Math.Max(sum, init);
+        var tally = default(PodGpuTally);
+        foreach (var c in spec?.Containers ?? [])
+        {
+            tally.AddContainer(Of(c, gpuResource));
+        }
+
+        foreach (var c in spec?.InitContainers ?? [])
+        {
+            tally.AddInitContainer(Of(c, gpuResource));
+        }
+
+        return tally.Total;
     }
 
     public async Task AnnotatePodAsync(string ns, string name, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ internal sealed class PodFacts
     /// <summary>Only the <c>schedext.io/</c> annotations; others are skipped without being materialised.</summary>
     public Dictionary<string, string> Annotations { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>GPUs requested: max(sum over containers, max over init containers) of limits (or requests).</summary>
+    /// <summary>GPUs requested: max(sum over containers, max over init containers) of limits (or requests); see <see cref="PodGpuTally"/>.</summary>
     public long GpuCount { get; private set; }
 
     /// <summary>True when any container names the managed GPU resource.</summary>
@@ -56,7 +56,7 @@ internal sealed class PodFacts
             return;
         }
 
-        long containers = 0, init = 0;
+        var tally = default(PodGpuTally);
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (JsonKeys.Is(in reader, "metadata"u8))
@@ -77,12 +77,12 @@ internal sealed class PodFacts
                     if (JsonKeys.Is(in reader, "containers"u8))
                     {
                         JsonKeys.Value(ref reader);
-                        containers = ReadContainers(ref reader, gpuResource, sum: true, field + ".spec.containers");
+                        ReadContainers(ref reader, gpuResource, ref tally, init: false, field + ".spec.containers");
                     }
                     else if (JsonKeys.Is(in reader, "initContainers"u8))
                     {
                         JsonKeys.Value(ref reader);
-                        init = ReadContainers(ref reader, gpuResource, sum: false, field + ".spec.initContainers");
+                        ReadContainers(ref reader, gpuResource, ref tally, init: true, field + ".spec.initContainers");
                     }
                     else
                     {
@@ -98,7 +98,7 @@ internal sealed class PodFacts
             }
         }
 
-        GpuCount = Math.Max(containers, init);
+        GpuCount = tally.Total;
     }
 
     private void ReadMetadata(ref Utf8JsonReader reader, string field)
@@ -169,12 +169,11 @@ internal sealed class PodFacts
         }
     }
 
-    private long ReadContainers(ref Utf8JsonReader reader, ReadOnlySpan<byte> gpuResource, bool sum, string field)
+    private void ReadContainers(ref Utf8JsonReader reader, ReadOnlySpan<byte> gpuResource, ref PodGpuTally tally, bool init, string field)
     {
-        long total = 0;
         if (!JsonKeys.ArrayOrNull(in reader, field))
         {
-            return 0;
+            return;
         }
 
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
@@ -223,12 +222,16 @@ internal sealed class PodFacts
                 }
             }
 
-            // Extended resources cannot be overcommitted: a limit implies an equal request (core/v1 validation).
-            var count = limit >= 0 ? limit : Math.Max(request, 0);
-            total = sum ? total + count : Math.Max(total, count);
+            var count = PodGpuTally.ContainerCount(limit >= 0 ? limit : null, request >= 0 ? request : null);
+            if (init)
+            {
+                tally.AddInitContainer(count);
+            }
+            else
+            {
+                tally.AddContainer(count);
+            }
         }
-
-        return total;
     }
 
     private long ReadResourceList(ref Utf8JsonReader reader, ReadOnlySpan<byte> gpuResource, string field)

@@ -58,13 +58,14 @@ internal sealed class AdmissionReviewer(PolicyStore policies, ClusterView cluste
     {
         var problems = new List<AdmissionProblem>();
         var podName = pod.DisplayName(review.Name);
-        var intent = IntentResolver.Resolve(policy, review.Namespace, nsLabels, pod, podName, problems);
+        var demand = policy.DeviceMode == DeviceRequestMode.ExtendedResource ? PodGpuDemand.Read(pod, policy.ResourceName) : PodGpuDemand.None;
+        var intent = IntentResolver.Resolve(policy, review.Namespace, nsLabels, pod, demand, podName, problems);
         var mode = policy.NamespaceDefaultFor(review.Namespace, nsLabels)?.Mode ?? policy.Mode;
-        var container = ChooseContainer(policy, pod, problems);
+        var container = ChooseContainer(policy, pod, demand, problems);
         CheckFeasibility(review, snapshot, intent, podName, problems);
 
         using var patch = new JsonPatchWriter();
-        PodPatchPlanner.Plan(policy, pod, intent, container, patch);
+        PodPatchPlanner.Plan(policy, pod, intent, container, patch, problems);
         var patchBytes = patch.Finish();
         foreach (var (kind, count) in patch.Kinds)
         {
@@ -146,21 +147,26 @@ internal sealed class AdmissionReviewer(PolicyStore policies, ClusterView cluste
         problems.Add(new(AdmissionProblem.Infeasible, $"no node can ever run {intent.Describe()}: {verdict.Reason}; {largest}"));
     }
 
-    private static int ChooseContainer(WebhookPolicy policy, PodDocument pod, List<AdmissionProblem> problems)
+    /// <summary>The container whose device request the planner may write, or -1 for none.</summary>
+    private static int ChooseContainer(WebhookPolicy policy, PodDocument pod, PodGpuDemand demand, List<AdmissionProblem> problems)
     {
         if (pod.ContainerCount == 0)
         {
             return -1;
         }
 
-        // A container that already holds the device request is the user's explicit choice.
+        // Containers that already hold the device request are the user's explicit choice. Extended resources: only a sole
+        // holder among the app containers is ever written; with several (or an init container), none is.
+        if (demand.Holders > 0)
+        {
+            return demand.SoleContainer;
+        }
+
         for (var i = 0; i < pod.ContainerCount; i++)
         {
-            var resources = PodDocument.Child(pod.Container(i), "resources");
-            if (policy.DeviceMode == DeviceRequestMode.ExtendedResource
-                ? PodDocument.Child(resources, "limits") is { ValueKind: JsonValueKind.Object } limits && limits.TryGetProperty(policy.ResourceName, out _)
-                : PodDocument.Child(resources, "claims") is { ValueKind: JsonValueKind.Array } claims
-                    && claims.EnumerateArray().Any(c => PodDocument.Str(c, "name") == policy.DraClaimName))
+            if (policy.DeviceMode == DeviceRequestMode.Dra
+                && PodDocument.Child(PodDocument.Child(pod.Container(i), "resources"), "claims") is { ValueKind: JsonValueKind.Array } claims
+                && claims.EnumerateArray().Any(c => PodDocument.Str(c, "name") == policy.DraClaimName))
             {
                 return i;
             }

@@ -7,6 +7,7 @@ internal sealed record AdmissionProblem(string Reason, string Message)
     public const string InvalidAnnotation = "invalid-annotation";
     public const string InvalidGpuCount = "invalid-gpu-count";
     public const string MissingGpuCount = "missing-gpu-count";
+    public const string UnenforceableGpuCount = "unenforceable-gpu-count";
     public const string UnknownContainer = "unknown-container";
     public const string Infeasible = "infeasible";
 }

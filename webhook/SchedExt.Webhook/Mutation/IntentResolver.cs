@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using SchedExt.Topology.Model;
 using SchedExt.Topology.Requests;
 using SchedExt.Webhook.Policy;
@@ -13,7 +12,7 @@ namespace SchedExt.Webhook.Mutation;
 /// </remarks>
 internal static class IntentResolver
 {
-    public static ResolvedIntent Resolve(WebhookPolicy policy, string ns, IReadOnlyDictionary<string, string>? nsLabels, PodDocument pod, string podName, List<AdmissionProblem> problems)
+    public static ResolvedIntent Resolve(WebhookPolicy policy, string ns, IReadOnlyDictionary<string, string>? nsLabels, PodDocument pod, PodGpuDemand demand, string podName, List<AdmissionProblem> problems)
     {
         var nsRule = policy.NamespaceDefaultFor(ns, nsLabels);
         var intent = new ResolvedIntent
@@ -42,7 +41,7 @@ internal static class IntentResolver
         }
 
         var sources = new Sources(nsRule?.Intent, profile, policy.Enforce);
-        ResolveGpus(policy, pod, sources, intent, problems);
+        ResolveGpus(policy, pod, demand, sources, intent, problems);
         intent.Interconnect = Resolve(pod, SchedExtKeys.Interconnect, EnforcedFields.Interconnect, sources, r => r.Interconnect is { } v ? SchedExtKeys.Format(v) : null,
             v => SchedExtKeys.TryParseInterconnect(v, out _), "nvlink, pcie-switch, numa, any", problems);
         intent.Rdma = Resolve(pod, SchedExtKeys.Rdma, EnforcedFields.Rdma, sources, r => r.Rdma is { } v ? SchedExtKeys.Format(v) : null,
@@ -60,44 +59,57 @@ internal static class IntentResolver
         return intent;
     }
 
-    private static void ResolveGpus(WebhookPolicy policy, PodDocument pod, Sources sources, ResolvedIntent intent, List<AdmissionProblem> problems)
+    private static void ResolveGpus(WebhookPolicy policy, PodDocument pod, PodGpuDemand demand, Sources sources, ResolvedIntent intent, List<AdmissionProblem> problems)
     {
-        // The pod's explicit count: a container's limit of the GPU resource wins over the schedext.io/gpus annotation.
-        int? explicitCount = null;
-        if (policy.DeviceMode == DeviceRequestMode.ExtendedResource && FindLimit(pod, policy.ResourceName) is { } limit)
+        // The pod's explicit count: what its containers hold (as the extender counts it) wins over the schedext.io/gpus
+        // annotation. Once a container holds the resource that is the pod's count, valid or not: the annotation, the
+        // feasibility check and the device request must all describe the one number the extender will place.
+        int? explicitCount = demand.Count;
+        if (demand.Problem is { } invalid)
         {
-            if (PodDocument.TryQuantity(limit, out var n) && n is >= 1 and <= NodeTopology.MaxGpus)
-            {
-                explicitCount = n;
-            }
-            else
-            {
-                problems.Add(new(AdmissionProblem.InvalidGpuCount, $"resources.limits[\"{policy.ResourceName}\"]: '{limit}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
-            }
+            problems.Add(new(AdmissionProblem.InvalidGpuCount, invalid));
         }
 
+        // Read even when a container holds the count: an annotation the webhook cannot parse is kept and reported whether
+        // or not the pod had a limit yet, so a second pass over the first one's output (which added the limit) neither
+        // rewrites it nor stops reporting it.
         var annotationUnparsed = false;
-        if (explicitCount is null && pod.Annotations.TryGetValue(SchedExtKeys.Gpus, out var raw))
+        if (pod.Annotations.TryGetValue(SchedExtKeys.Gpus, out var raw))
         {
-            if (int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= NodeTopology.MaxGpus)
-            {
-                explicitCount = n;
-            }
-            else
+            if (!(int.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= NodeTopology.MaxGpus))
             {
                 annotationUnparsed = true;
                 problems.Add(new(AdmissionProblem.InvalidGpuCount, $"{SchedExtKeys.Gpus}: '{raw}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
+            }
+            else if (demand.Holders == 0)
+            {
+                explicitCount = n;
             }
         }
 
         if (sources.Enforced(EnforcedFields.Gpus, r => r.Gpus) is { } enforced)
         {
-            intent.Gpus = enforced;
-            intent.GpusEnforced = explicitCount is not null && explicitCount != enforced;
+            if (demand.Holders > 0 && demand.SoleContainer < 0 && explicitCount != enforced)
+            {
+                // Several containers (or an init container) hold the GPUs: rewriting one of them would be a guess at how the
+                // user meant to split the count, and a pod whose containers no longer add up to its annotation.
+                if (explicitCount is { } own)
+                {
+                    problems.Add(new(AdmissionProblem.UnenforceableGpuCount, string.Create(CultureInfo.InvariantCulture,
+                        $"{SchedExtKeys.Gpus} is enforced at {enforced} but the pod's containers ask for {own} GPU(s) ({demand.Describe()}); the webhook changes the request only when one container holds it: make the containers ask for {enforced} in all")));
+                }
+
+                intent.Gpus = explicitCount;
+            }
+            else
+            {
+                intent.Gpus = enforced;
+                intent.GpusEnforced = true;
+            }
         }
         else
         {
-            intent.Gpus = explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
+            intent.Gpus = demand.Holders > 0 ? explicitCount : explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
             intent.GpusAnnotationKept = annotationUnparsed;
         }
 
@@ -106,20 +118,6 @@ internal static class IntentResolver
         {
             problems.Add(new(AdmissionProblem.MissingGpuCount, $"no GPU count: set {SchedExtKeys.Gpus}, a {policy.ResourceName} limit, or {SchedExtKeys.Profile}"));
         }
-    }
-
-    private static JsonElement? FindLimit(PodDocument pod, string resource)
-    {
-        for (var i = 0; i < pod.ContainerCount; i++)
-        {
-            if (PodDocument.Child(PodDocument.Child(pod.Container(i), "resources"), "limits") is { ValueKind: JsonValueKind.Object } limits
-                && limits.TryGetProperty(resource, out var value))
-            {
-                return value;
-            }
-        }
-
-        return null;
     }
 
     private static ResolvedValue Resolve(

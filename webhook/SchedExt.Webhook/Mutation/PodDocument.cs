@@ -15,7 +15,8 @@ internal sealed class PodDocument
         HasLabels = hasLabels;
         Annotations = StringMap(Metadata, "annotations", out var hasAnnotations);
         HasAnnotations = hasAnnotations;
-        Containers = Spec is { } spec && spec.TryGetProperty("containers"u8, out var c) && c.ValueKind == JsonValueKind.Array ? c : null;
+        Containers = ArrayOf(Spec, "containers");
+        InitContainers = ArrayOf(Spec, "initContainers");
     }
 
     public JsonElement Root { get; }
@@ -35,6 +36,9 @@ internal sealed class PodDocument
     public JsonElement? Containers { get; }
 
     public int ContainerCount => Containers?.GetArrayLength() ?? 0;
+
+    /// <summary><c>spec.initContainers</c>, or null when absent: they hold devices too (see <see cref="PodGpuDemand"/>).</summary>
+    public JsonElement? InitContainers { get; }
 
     /// <summary>The pod's name, or its generateName prefix for controller-made pods, for messages and templates.</summary>
     public string DisplayName(string fallback) =>
@@ -61,6 +65,9 @@ internal sealed class PodDocument
 
     public static JsonElement? Child(JsonElement? parent, string name) =>
         parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    public static JsonElement? ArrayOf(JsonElement? parent, string name) =>
+        Child(parent, name) is { ValueKind: JsonValueKind.Array } v ? v : null;
 
     public static string? Str(JsonElement? parent, string name) =>
         Child(parent, name) is { ValueKind: JsonValueKind.String } v ? v.GetString() : null;

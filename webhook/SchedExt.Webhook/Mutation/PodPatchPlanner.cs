@@ -16,7 +16,8 @@ internal static class PodPatchPlanner
 {
     private const string DefaultScheduler = "default-scheduler";
 
-    public static void Plan(WebhookPolicy policy, PodDocument pod, ResolvedIntent intent, int container, JsonPatchWriter patch)
+    /// <summary>Plans the patch; <paramref name="container"/> is the one whose device request may be written, -1 for none (several containers hold GPUs).</summary>
+    public static void Plan(WebhookPolicy policy, PodDocument pod, ResolvedIntent intent, int container, JsonPatchWriter patch, List<AdmissionProblem> problems)
     {
         PlanLabels(policy, pod, intent, patch);
         PlanAnnotations(pod, intent, patch);
@@ -28,7 +29,7 @@ internal static class PodPatchPlanner
             }
             else
             {
-                PlanResourceClaim(policy, pod, container, intent, patch);
+                PlanResourceClaim(policy, pod, container, intent, patch, problems);
             }
         }
 
@@ -156,7 +157,7 @@ internal static class PodPatchPlanner
         }
     }
 
-    private static void PlanResourceClaim(WebhookPolicy policy, PodDocument pod, int index, ResolvedIntent intent, JsonPatchWriter patch)
+    private static void PlanResourceClaim(WebhookPolicy policy, PodDocument pod, int index, ResolvedIntent intent, JsonPatchWriter patch, List<AdmissionProblem> problems)
     {
         var claim = policy.DraClaimName;
         var template = policy.DraClaimTemplate.Render(intent);
@@ -170,7 +171,11 @@ internal static class PodPatchPlanner
                 w.WriteEndArray();
             });
         }
-        else if (!ContainsNamed(claims.Value, claim))
+        else if (IndexOfNamed(claims.Value, claim) is var existing and >= 0)
+        {
+            PlanEnforcedClaim(claims.Value[existing], existing, claim, template, intent, patch, problems);
+        }
+        else
         {
             patch.Add(WebhookMetrics.PatchResourceClaim, "/spec/resourceClaims/-", w => WritePodClaim(w, claim, template));
         }
@@ -197,6 +202,33 @@ internal static class PodPatchPlanner
         else if (!ContainsNamed(containerClaims.Value, claim))
         {
             patch.Add(WebhookMetrics.PatchResourceClaim, basePath + "/claims/-", w => WriteClaimRef(w, claim));
+        }
+    }
+
+    /// <summary>
+    /// The pod already has the claim: like a container's limit it is the user's request, kept unless the count is enforced.
+    /// Then its template is replaced by the one for the enforced count, as an enforced limit is; otherwise the annotation
+    /// and the feasibility check would describe a count the device request does not ask for.
+    /// </summary>
+    private static void PlanEnforcedClaim(JsonElement entry, int at, string claim, string template, ResolvedIntent intent, JsonPatchWriter patch, List<AdmissionProblem> problems)
+    {
+        if (!intent.GpusEnforced)
+        {
+            return;
+        }
+
+        if (PodDocument.Str(entry, "resourceClaimName") is { } named)
+        {
+            // A ResourceClaim made elsewhere (maybe shared by pods): its devices are not the webhook's to change.
+            problems.Add(new(AdmissionProblem.UnenforceableGpuCount, string.Create(CultureInfo.InvariantCulture,
+                $"{SchedExtKeys.Gpus} is enforced at {intent.Gpus} but the pod's resource claim '{claim}' names the ResourceClaim '{named}', which the webhook cannot change: use resourceClaimTemplateName '{template}' or leave the claim out")));
+            return;
+        }
+
+        var current = PodDocument.Child(entry, "resourceClaimTemplateName");
+        if (current is not { ValueKind: JsonValueKind.String } written || written.GetString() != template)
+        {
+            patch.Set(WebhookMetrics.PatchResourceClaim, string.Create(CultureInfo.InvariantCulture, $"/spec/resourceClaims/{at}/resourceClaimTemplateName"), current is not null, template);
         }
     }
 
@@ -410,17 +442,22 @@ internal static class PodPatchPlanner
         }
     }
 
-    private static bool ContainsNamed(JsonElement array, string name)
+    private static bool ContainsNamed(JsonElement array, string name) => IndexOfNamed(array, name) >= 0;
+
+    private static int IndexOfNamed(JsonElement array, string name)
     {
+        var i = 0;
         foreach (var item in array.EnumerateArray())
         {
             if (PodDocument.Str(item, "name") == name)
             {
-                return true;
+                return i;
             }
+
+            i++;
         }
 
-        return false;
+        return -1;
     }
 
     private static Toleration ReadToleration(JsonElement t)

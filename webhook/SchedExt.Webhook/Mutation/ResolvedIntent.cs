@@ -27,7 +27,7 @@ internal sealed class ResolvedIntent : ITemplateScope
 
     public int? Gpus { get; set; }
 
-    /// <summary>True when the count came from a policy source that overrides an explicit pod value.</summary>
+    /// <summary>True when the count is an enforced policy value: the device request the pod already has is made to match it.</summary>
     public bool GpusEnforced { get; set; }
 
     /// <summary>True when the pod's <c>schedext.io/gpus</c> could not be parsed and no enforced source overrides it: it is left as written.</summary>
