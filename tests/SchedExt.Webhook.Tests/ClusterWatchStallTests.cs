@@ -28,12 +28,13 @@ public sealed class ClusterWatchStallTests
     }
 
     [Fact]
-    public async Task Ready_NamespaceListStalls_NotReadyUntilNamespaceLabelsAreKnown()
+    public async Task Ready_NamespaceListFails_NotReadyUntilNamespaceLabelsAreKnown()
     {
         // Ready with the nodes alone once admitted pods of a labelled namespace without that namespace's defaults.
         await using var api = await FakeApiServer.StartAsync();
         api.PutNamespace(new V1Namespace { ApiVersion = "v1", Kind = "Namespace", Metadata = new V1ObjectMeta { Name = "research", Labels = new Dictionary<string, string> { ["schedext.io/team"] = "research" } } });
-        api.HangNext("LIST namespaces");
+        // Failing until released, not hanging until a timeout: the early probe below must not race the retry.
+        api.FailNext("LIST namespaces", 100_000, HttpStatusCode.InternalServerError);
         using var host = WatchingHost(api);
         var view = host.Services.GetRequiredService<ClusterView>();
         await WaitUntil(() => view.Current.IsKnown, "the nodes were not listed");
@@ -44,7 +45,8 @@ public sealed class ClusterWatchStallTests
             Assert.Contains("namespace labels not synced yet", await early.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
-        // The stalled list times out (3 s) and the next one answers.
+        // The API server recovers: the next list (after the watch's back-off) answers.
+        api.ClearFailures();
         await WaitUntil(
             async () =>
             {

@@ -4,7 +4,7 @@ using SchedExt.Topology.Requests;
 namespace SchedExt.Webhook.Tests;
 
 /// <summary>
-/// The pod's GPU count as the extender counts it — max(sum over containers, max over init containers) — is what the webhook
+/// The pod's GPU count as the extender counts it — app containers plus sidecars, or the largest init container — is what the webhook
 /// annotates, checks for feasibility and leaves in the device request, whichever containers hold the GPUs.
 /// </summary>
 public sealed class GpuCountTests
@@ -53,6 +53,23 @@ public sealed class GpuCountTests
         var pod = answer.Apply(Reviews.Pod(review));
         Assert.Equal("8", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
         Assert.Equal("-", Limits(pod));
+        await AssertSecondPassChangesNothing(host, review, pod);
+    }
+
+    [Fact]
+    public async Task Mutate_SidecarInitContainerHoldsGpus_CountsBesideTheAppContainer()
+    {
+        // A sidecar (restartPolicy: Always) keeps running beside the app container: 2 + 1 GPUs, not max(2, 1).
+        using var host = WebhookHost.Default();
+        var review = WithContainers(Reviews.OptedIn((SchedExtKeys.Gpus, "2")), [("main", "2")]);
+        AddInitContainer(review, "proxy", "1");
+        Reviews.Pod(review)["spec"]!["initContainers"]![0]!["restartPolicy"] = "Always";
+
+        var answer = await host.PostAsync(review.ToJsonString());
+
+        Assert.True(answer.Allowed, answer.Body);
+        var pod = answer.Apply(Reviews.Pod(review));
+        Assert.Equal("3", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
         await AssertSecondPassChangesNothing(host, review, pod);
     }
 

@@ -119,14 +119,7 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
     {
         // HttpClient cannot send a malformed chunk, so this speaks HTTP/1.1 over TLS by hand.
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(IPAddress.Loopback, _httpsPort);
-        await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
-        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http11],
-            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null,
-        });
+        await using var tls = await RawTlsAsync(tcp);
         await tls.WriteAsync(Encoding.ASCII.GetBytes("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n{\"apiVer\r\nzz\r\n"));
         await tls.FlushAsync();
 
@@ -145,6 +138,44 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
         Assert.StartsWith("HTTP/1.1 400 ", text, StringComparison.Ordinal);
         Assert.Contains("could not read the request body", text, StringComparison.Ordinal);
         Assert.Contains("chunk", text, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Mutate_CallerClosesMidBody_CountedAsCallerGoneNotAsBadRequest()
+    {
+        using (var tcp = new TcpClient())
+        {
+            await using var tls = await RawTlsAsync(tcp);
+            await tls.WriteAsync(Encoding.ASCII.GetBytes("POST /mutate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"apiVersion\":"));
+            await tls.FlushAsync();
+            await Task.Delay(200);
+        }
+
+        // The body ended 99,986 bytes early: no answer can be delivered, and this is not a malformed review.
+        using var client = TlsClient();
+        var metrics = string.Empty;
+        for (var i = 0; i < 1200 && !metrics.Contains("outcome=\"caller-gone\"} 1", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(25);
+            metrics = await client.GetStringAsync(Http("/metrics"));
+        }
+
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"caller-gone\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("schedext_webhook_reviews_total{outcome=\"bad-request\"} 0", metrics, StringComparison.Ordinal);
+    }
+
+    /// <summary>A TLS connection to the admission port for hand-written HTTP/1.1.</summary>
+    private async Task<System.Net.Security.SslStream> RawTlsAsync(TcpClient tcp)
+    {
+        await tcp.ConnectAsync(IPAddress.Loopback, _httpsPort);
+        var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            ApplicationProtocols = [System.Net.Security.SslApplicationProtocol.Http11],
+            RemoteCertificateValidationCallback = (_, cert, _, _) => cert is not null,
+        });
+        return tls;
     }
 
     [Fact]

@@ -48,7 +48,7 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
             annotations);
     }
 
-    /// <summary>max(sum over containers, max over init containers) of the GPU limit (or request); see <see cref="PodGpuTally"/>.</summary>
+    /// <summary>The pod's GPU count from its containers' limits (or requests), sidecars included; see <see cref="PodGpuTally"/>.</summary>
     internal static long GpuCount(V1PodSpec? spec, string gpuResource)
     {
         static long Of(V1Container c, string resource) => PodGpuTally.ContainerCount(
@@ -77,7 +77,7 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
 
         foreach (var c in spec?.InitContainers ?? [])
         {
-            tally.AddInitContainer(Of(c, gpuResource));
+            tally.AddInitContainer(Of(c, gpuResource), restartable: c.RestartPolicy == "Always");
         }
 
         return tally.Total;

@@ -15,7 +15,7 @@ internal sealed class PodFacts
     /// <summary>Only the <c>schedext.io/</c> annotations; others are skipped without being materialised.</summary>
     public Dictionary<string, string> Annotations { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>GPUs requested: max(sum over containers, max over init containers) of limits (or requests); see <see cref="PodGpuTally"/>.</summary>
+    /// <summary>GPUs requested, from the containers' limits (or requests), sidecars included; see <see cref="PodGpuTally"/>.</summary>
     public long GpuCount { get; private set; }
 
     /// <summary>True when any container names the managed GPU resource.</summary>
@@ -184,8 +184,18 @@ internal sealed class PodFacts
             }
 
             long limit = -1, request = -1;
+            var restartable = false;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
+                if (init && JsonKeys.Is(in reader, "restartPolicy"u8))
+                {
+                    // A sidecar ("Always") keeps running beside the app containers; see PodGpuTally.
+                    JsonKeys.Value(ref reader);
+                    restartable = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("Always"u8);
+                    JsonKeys.Skip(ref reader);
+                    continue;
+                }
+
                 if (!JsonKeys.Is(in reader, "resources"u8))
                 {
                     JsonKeys.Value(ref reader);
@@ -225,7 +235,7 @@ internal sealed class PodFacts
             var count = PodGpuTally.ContainerCount(limit >= 0 ? limit : null, request >= 0 ? request : null);
             if (init)
             {
-                tally.AddInitContainer(count);
+                tally.AddInitContainer(count, restartable);
             }
             else
             {

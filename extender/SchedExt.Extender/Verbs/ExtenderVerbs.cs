@@ -68,8 +68,7 @@ internal sealed partial class ExtenderVerbs(
             {
                 // The verbs act with the extender's cluster-wide rights (bind creates Bindings): only kube-scheduler in
                 // this pod may call them. Health and metrics stay reachable from anywhere.
-                status = StatusCodes.Status403Forbidden;
-                status = await AnswerTextAsync(context, status, $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one").ConfigureAwait(false);
+                status = await AnswerTextAsync(context, StatusCodes.Status403Forbidden, $"the {verb} verb answers only callers on this pod's loopback (SchedExt:Extender:VerbsFromLoopbackOnly); {caller} is not one").ConfigureAwait(false);
                 return;
             }
 

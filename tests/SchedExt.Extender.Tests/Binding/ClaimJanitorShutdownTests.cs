@@ -24,7 +24,7 @@ public sealed class ClaimJanitorShutdownTests
             api, factory.Services.GetRequiredService<Binder>(), factory.Services.GetRequiredService<ClusterState>(), time, log);
 
         await janitor.StartAsync(CancellationToken.None);
-        for (var i = 0; i < 400 && !api.Listing.Task.IsCompleted; i++)
+        for (var i = 0; i < 1200 && !api.Listing.Task.IsCompleted; i++)
         {
             time.Advance(TimeSpan.FromMinutes(1));
             await Task.Delay(25);

@@ -181,11 +181,12 @@ public sealed class FakeApiServerTests : IAsyncLifetime
         using var cts = new CancellationTokenSource();
 
         var call = _client.CoordinationV1.CreateNamespacedLeaseAsync(Lease("a", "x"), Ns, cancellationToken: cts.Token);
-        for (var i = 0; i < 400 && _server.GetLease(Ns, "a") is null; i++)
+        for (var i = 0; i < 1200 && _server.GetLease(Ns, "a") is null; i++)
         {
             await Task.Delay(25);
         }
 
+        Assert.True(_server.GetLease(Ns, "a") is not null, "the lease was not stored");
         Assert.Equal("x", _server.GetLease(Ns, "a")!.Spec.HolderIdentity);
         Assert.False(call.IsCompleted);
         await cts.CancelAsync();

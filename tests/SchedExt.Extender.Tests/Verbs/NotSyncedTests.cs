@@ -23,10 +23,12 @@ public sealed class NotSyncedTests
         api.FailNext("LIST nodes", 100_000, System.Net.HttpStatusCode.Forbidden);
         await using var replica = new ApiBackedExtender(api);
         using var client = replica.CreateClient();
-        for (var i = 0; i < 400 && api.Requests("LIST nodes") == 0; i++)
+        for (var i = 0; i < 1200 && api.Requests("LIST nodes") == 0; i++)
         {
             await Task.Delay(25);
         }
+
+        Assert.True(api.Requests("LIST nodes") > 0, "the replica never tried to list the nodes");
 
         var gpu = await FilterAsync(client, GpuPod);
         var cpu = await FilterAsync(client, CpuPod);

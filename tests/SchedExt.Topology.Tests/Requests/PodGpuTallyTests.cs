@@ -27,6 +27,30 @@ public sealed class PodGpuTallyTests
         Assert.True(expected == tally.Total, $"{situation}: expected {expected}, got {tally.Total}");
     }
 
+    [Theory]
+    [InlineData("a sidecar runs beside the app containers", new long[] { 2 }, "s1", 3)]
+    [InlineData("an init container after a sidecar runs beside it", new long[] { 2 }, "s1 4", 5)]
+    [InlineData("an init container before a sidecar runs alone", new long[] { 2 }, "4 s1", 4)]
+    [InlineData("sidecars add up", new long[] { }, "s1 s2 2", 5)]
+    [InlineData("sidecars alone", new long[] { }, "s3", 3)]
+    public void Total_SidecarInitContainers_AsKubernetesPodRequests(string situation, long[] containers, string init, long expected)
+    {
+        var tally = default(PodGpuTally);
+        foreach (var count in containers)
+        {
+            tally.AddContainer(count);
+        }
+
+        // In order: "s<n>" is a sidecar (restartPolicy: Always) with n GPUs, "<n>" an ordinary init container.
+        foreach (var entry in init.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var sidecar = entry.StartsWith('s');
+            tally.AddInitContainer(long.Parse(sidecar ? entry[1..] : entry, System.Globalization.CultureInfo.InvariantCulture), sidecar);
+        }
+
+        Assert.True(expected == tally.Total, $"{situation}: expected {expected}, got {tally.Total}");
+    }
+
     [Fact]
     public void AddContainer_CountsNearLongMax_SaturatesInsteadOfOverflowing()
     {

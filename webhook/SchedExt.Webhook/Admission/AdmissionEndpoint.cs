@@ -44,9 +44,24 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
             }
             catch (BadHttpRequestException ex)
             {
-                // The server could not read the body (it ended before its Content-Length, or a chunk was malformed): the
-                // caller's fault, answered with the server's status and reason (nowhere, if the caller has gone).
-                await RejectAsync(context, ex.StatusCode, "could not read the request body: " + ex.Message, started);
+                // The server could not read the body: a malformed chunk is the caller's fault, answered with the server's
+                // status and reason. A body that ended before its Content-Length means the caller closed its side, and
+                // Kestrel closes the connection's output before throwing (it cancels RequestAborted only later, on the
+                // thread pool): an answer that cannot be delivered tells that case apart, counted as caller-gone.
+                context.Response.StatusCode = ex.StatusCode;
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                var message = "could not read the request body: " + ex.Message;
+                var sent = await context.Response.BodyWriter.WriteAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n"), CancellationToken.None);
+                if (sent.IsCompleted || context.RequestAborted.IsCancellationRequested)
+                {
+                    metrics.Review(ReviewOutcome.CallerGone, time.GetElapsedTime(started));
+                }
+                else
+                {
+                    Log.BadReview(logger, message);
+                    metrics.Review(ReviewOutcome.BadRequest, time.GetElapsedTime(started));
+                }
+
                 return;
             }
 

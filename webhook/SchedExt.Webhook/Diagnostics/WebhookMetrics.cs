@@ -25,6 +25,9 @@ internal enum ReviewOutcome
 
     /// <summary>Malformed or oversized review: HTTP 400/413.</summary>
     BadRequest,
+
+    /// <summary>The caller went away before the body was read (its connection closed mid-body): nothing could be answered.</summary>
+    CallerGone,
 }
 
 /// <summary>The webhook's Prometheus metrics, in a registry of their own (one per host, so tests stay isolated).</summary>
@@ -112,6 +115,7 @@ internal sealed class WebhookMetrics
         ReviewOutcome.Warned => "warned",
         ReviewOutcome.Denied => "denied",
         ReviewOutcome.Shadow => "shadow",
+        ReviewOutcome.CallerGone => "caller-gone",
         _ => "bad-request",
     };
 }

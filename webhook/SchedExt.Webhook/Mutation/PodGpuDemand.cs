@@ -8,7 +8,7 @@ namespace SchedExt.Webhook.Mutation;
 /// <summary>The GPUs a pod's own containers already ask for, counted exactly as the extender counts them.</summary>
 /// <remarks>
 /// Every app and init container naming the resource in <c>limits</c> or <c>requests</c> is a holder; the pod's count is
-/// <see cref="PodGpuTally"/>'s max(sum over containers, max over init containers), the number the extender filters and
+/// <see cref="PodGpuTally"/>'s count (app containers and sidecars together, or the largest init container), the number the extender filters and
 /// binds with. Only a pod whose single holder is an app container has one place the webhook could change; any other
 /// spread is the user's to change, since the webhook cannot tell which container should give GPUs up.
 /// </remarks>
@@ -60,7 +60,9 @@ internal sealed class PodGpuDemand
             {
                 if (demand.Add(container, resource, "init ", ref unreadable, ref onlyValue) is { } count)
                 {
-                    tally.AddInitContainer(count);
+                    var sidecar = container.ValueKind == JsonValueKind.Object && container.TryGetProperty("restartPolicy", out var policy)
+                        && policy.ValueKind == JsonValueKind.String && policy.ValueEquals("Always");
+                    tally.AddInitContainer(count, sidecar);
                 }
             }
         }
