@@ -64,6 +64,25 @@ public sealed class TlsCertificateSourceTests : IDisposable
     }
 
     [Fact]
+    public void Reload_KeyFileMissing_ReportedOnceUntilItIsBack()
+    {
+        var first = WriteCertificate("CN=schedext-webhook-1");
+        var logs = new LogCapture();
+        using var source = Create(logs);
+        File.Delete(KeyFile);
+
+        Assert.False(source.Reload());
+        Assert.False(source.Reload());
+        Assert.False(source.Reload());
+        Assert.Single(logs.Messages(403));
+        Assert.Equal(first, source.Current!.Thumbprint);
+
+        var second = WriteCertificate("CN=schedext-webhook-2");
+        Assert.True(source.Reload());
+        Assert.Equal(second, source.Current!.Thumbprint);
+    }
+
+    [Fact]
     public void Create_FilesAbsent_IsDisabled()
     {
         using var source = Create();

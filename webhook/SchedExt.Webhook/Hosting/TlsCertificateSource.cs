@@ -81,6 +81,13 @@ internal sealed class TlsCertificateSource : IDisposable
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
             {
+                // A file that cannot be read (a missing key beside its certificate) fails the same way at every check:
+                // reported once, until the reason changes or a pair loads.
+                if (_problem == ex.Message)
+                {
+                    return false;
+                }
+
                 _problem = ex.Message;
                 Log.CertificateRejected(_logger, _certFile, ex.Message);
                 _metrics.TlsReload(ok: false);
