@@ -317,7 +317,15 @@ public static class NvidiaSmiTopologyParser
             return id;
         }
 
-        throw new NvidiaSmiParseException(row.Line, $"{name} '{cell}' is not a NUMA node id");
+        // Several nodes (e.g. "0-1" on a two-socket board whose slot is tied to neither socket, "0-3" with several NUMA
+        // nodes per socket): the GPU has no single home node, which reads as unknown (like N/A) — the links are still
+        // good, and refusing the whole matrix would leave the node without a topology annotation.
+        if (IsCpuList(cell))
+        {
+            return -1;
+        }
+
+        throw new NvidiaSmiParseException(row.Line, $"{name} '{cell}' is not a NUMA node id or list");
     }
 
     private static string? CpuList(Row row, Header header)

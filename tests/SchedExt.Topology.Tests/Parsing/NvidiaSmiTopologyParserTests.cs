@@ -84,6 +84,25 @@ public sealed class NvidiaSmiTopologyParserTests
         Assert.Equal([new NumaNodeInfo(0, "0-63")], t.NumaNodes);
     }
 
+    [Fact]
+    public void Parse_NumaAffinityRange_ThatGpuHasNoHomeNodeAndTheMatrixIsKept()
+    {
+        // nvidia-smi prints a range where a GPU's slot is tied to no single node (a two-socket board, several NUMA nodes
+        // per socket). Shaped as nvidia-smi writes it (tabs, the empty cell before GPU NUMA ID); GPU2 has one node.
+        const string Matrix =
+            "\tGPU0\tGPU1\tGPU2\tCPU Affinity\tNUMA Affinity\tGPU NUMA ID\n" +
+            "GPU0\t X \tPHB\tSYS\t0-31\t0-1\t\tN/A\n" +
+            "GPU1\tPHB\t X \tSYS\t0-31\t0-3\t\tN/A\n" +
+            "GPU2\tSYS\tSYS\t X \t16-31\t1\t\tN/A\n" +
+            "\nLegend:\n\n  X    = Self\n";
+
+        var t = NvidiaSmiTopologyParser.Parse(Matrix);
+
+        Assert.Equal(3, t.GpuCount);
+        Assert.Equal([-1, -1, 1], t.Gpus.Select(g => g.NumaNode));
+        Assert.Equal(Link.Phb, t.GpuLink(0, 1));
+    }
+
     [Theory]
     [InlineData(Hgx)]
     [InlineData(Dgx1)]
