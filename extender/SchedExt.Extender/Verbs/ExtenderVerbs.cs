@@ -87,10 +87,12 @@ internal sealed partial class ExtenderVerbs(
             context.Response.ContentLength = scratch.Output.WrittenCount;
             await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (context.RequestAborted.IsCancellationRequested || e is IOException)
         {
             // The caller went away (the body read fails or is cancelled): nothing to answer, and nothing was changed by
-            // filter, prioritize or preempt (bind runs on its own deadline). Counted apart from answered requests.
+            // filter, prioritize or preempt (bind runs on its own deadline). Counted apart from answered requests. An
+            // IOException comes only from the connection here (the body read or the reply write): a caller that closes
+            // with unread data in its socket resets it, and Kestrel may cancel RequestAborted only later.
             status = StatusClientClosed;
         }
         catch (ProtocolException e)

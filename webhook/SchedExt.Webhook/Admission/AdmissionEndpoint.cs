@@ -42,6 +42,13 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
             {
                 length = -1;
             }
+            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            {
+                // The connection was reset (a caller that closes with unread data in its socket sends a reset, not a
+                // clean end) or aborted while the body was read: nobody to answer.
+                metrics.Review(ReviewOutcome.CallerGone, time.GetElapsedTime(started));
+                return;
+            }
             catch (BadHttpRequestException ex)
             {
                 // The server could not read the body: a malformed chunk is the caller's fault, answered with the server's
