@@ -87,12 +87,13 @@ internal sealed partial class ExtenderVerbs(
             context.Response.ContentLength = scratch.Output.WrittenCount;
             await context.Response.BodyWriter.WriteAsync(scratch.Output.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (context.RequestAborted.IsCancellationRequested || e is IOException)
+        catch (Exception e) when (context.RequestAborted.IsCancellationRequested || e is IOException and not BadHttpRequestException)
         {
             // The caller went away (the body read fails or is cancelled): nothing to answer, and nothing was changed by
             // filter, prioritize or preempt (bind runs on its own deadline). Counted apart from answered requests. An
             // IOException comes only from the connection here (the body read or the reply write): a caller that closes
-            // with unread data in its socket resets it, and Kestrel may cancel RequestAborted only later.
+            // with unread data in its socket resets it, and Kestrel may cancel RequestAborted only later. Not
+            // BadHttpRequestException, an IOException too: a body the server refuses is answered below.
             status = StatusClientClosed;
         }
         catch (ProtocolException e)

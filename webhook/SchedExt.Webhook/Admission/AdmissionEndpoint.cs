@@ -42,10 +42,11 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
             {
                 length = -1;
             }
-            catch (Exception ex) when (ex is IOException or OperationCanceledException)
+            catch (Exception ex) when (ex is IOException and not BadHttpRequestException or OperationCanceledException)
             {
                 // The connection was reset (a caller that closes with unread data in its socket sends a reset, not a
-                // clean end) or aborted while the body was read: nobody to answer.
+                // clean end) or aborted while the body was read: nobody to answer. (BadHttpRequestException is an
+                // IOException too: a body the server refuses is answered below.)
                 metrics.Review(ReviewOutcome.CallerGone, time.GetElapsedTime(started));
                 return;
             }
