@@ -30,6 +30,9 @@ internal sealed partial class Binder(
     /// <summary>A claim whose pod never got bound is abandoned after this long (a crashed bind on another replica).</summary>
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(2);
 
+    /// <summary>The deadline of each call made outside the bind's own (read-back, undo, release, event): it may be spent.</summary>
+    private static readonly TimeSpan SideCallTimeout = TimeSpan.FromSeconds(10);
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _podLocks = new(StringComparer.Ordinal);
 
     /// <summary>Binds; returns null on success or the error kube-scheduler should see (it retries the pod).</summary>
@@ -195,7 +198,7 @@ internal sealed partial class Binder(
         try
         {
             // Its own deadline: the bind's may be spent (a Binding that timed out but was stored after all).
-            using var eventTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+            using var eventTimeout = new CancellationTokenSource(SideCallTimeout, time);
             await api.RecordEventAsync(ns, name, uid, "Normal", "GpusAssigned", message, eventTimeout.Token).ConfigureAwait(false);
         }
         catch (Exception e)
@@ -355,7 +358,7 @@ internal sealed partial class Binder(
     /// <summary>Reads the pod back after a failure; never throws (see <see cref="PodReadBack"/>).</summary>
     private async Task<PodReadBack> TryGetPodAsync(string ns, string name)
     {
-        using var read = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        using var read = new CancellationTokenSource(SideCallTimeout, time);
         try
         {
             return new PodReadBack(true, await api.GetPodAsync(ns, name, read.Token).ConfigureAwait(false));
@@ -382,7 +385,7 @@ internal sealed partial class Binder(
     /// <summary>Puts back the assignment annotations the pod had before this attempt (best effort, logged).</summary>
     private async Task RestoreAnnotationsAsync(string ns, string name, PodRecord pod)
     {
-        using var undo = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        using var undo = new CancellationTokenSource(SideCallTimeout, time);
         try
         {
             var restore = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -407,7 +410,7 @@ internal sealed partial class Binder(
     /// </summary>
     private async Task ReleaseAsync(List<HeldClaim> claims)
     {
-        using var release = new CancellationTokenSource(TimeSpan.FromSeconds(10), time);
+        using var release = new CancellationTokenSource(SideCallTimeout, time);
         foreach (var claim in claims)
         {
             try

@@ -203,11 +203,7 @@ internal sealed partial class ExtenderVerbs(
                 AddPassing(s, i);
             }
 
-            WriteNodes(s);
-            w.WriteNull("FailedNodes");
-            w.WriteNull("FailedAndUnresolvableNodes");
-            w.WriteString("Error", error ?? string.Empty);
-            w.WriteEndObject();
+            WriteWithoutFailures(s, error ?? string.Empty);
             return;
         }
 
@@ -219,11 +215,7 @@ internal sealed partial class ExtenderVerbs(
             // (kube-scheduler requeues pods an extender rejected on every event since 1.28, kubernetes#122022) or, in a
             // quiet cluster, its periodic flush (5 minutes); an Error sends it to the scheduler's backoff queue, so it is
             // tried again within seconds.
-            WriteNodes(s);
-            w.WriteNull("FailedNodes");
-            w.WriteNull("FailedAndUnresolvableNodes");
-            w.WriteString("Error", NotSynced);
-            w.WriteEndObject();
+            WriteWithoutFailures(s, NotSynced);
             return;
         }
 
@@ -524,6 +516,17 @@ internal sealed partial class ExtenderVerbs(
         {
             s.Passing.Raw(s.Slice(s.NodeItems[i]));
         }
+    }
+
+    /// <summary>Ends a filter reply that rejects no node: the passing list as it stands, null failure maps, <paramref name="error"/>.</summary>
+    private static void WriteWithoutFailures(VerbScratch s, string error)
+    {
+        var w = s.Writer;
+        WriteNodes(s);
+        w.WriteNull("FailedNodes");
+        w.WriteNull("FailedAndUnresolvableNodes");
+        w.WriteString("Error", error);
+        w.WriteEndObject();
     }
 
     /// <summary>Writes <c>Nodes</c> and <c>NodeNames</c>: the passing list in the form the nodes were sent, the other form null.</summary>

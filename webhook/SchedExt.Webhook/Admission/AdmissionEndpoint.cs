@@ -55,21 +55,8 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
                 // The server could not read the body: a malformed chunk is the caller's fault, answered with the server's
                 // status and reason. A body that ended before its Content-Length means the caller closed its side, and
                 // Kestrel closes the connection's output before throwing (it cancels RequestAborted only later, on the
-                // thread pool): an answer that cannot be delivered tells that case apart, counted as caller-gone.
-                context.Response.StatusCode = ex.StatusCode;
-                context.Response.ContentType = "text/plain; charset=utf-8";
-                var message = "could not read the request body: " + ex.Message;
-                var sent = await context.Response.BodyWriter.WriteAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n"), CancellationToken.None);
-                if (sent.IsCompleted || context.RequestAborted.IsCancellationRequested)
-                {
-                    metrics.Review(ReviewOutcome.CallerGone, time.GetElapsedTime(started));
-                }
-                else
-                {
-                    Log.BadReview(logger, message);
-                    metrics.Review(ReviewOutcome.BadRequest, time.GetElapsedTime(started));
-                }
-
+                // thread pool): RejectAsync then finds the answer undeliverable and counts it as caller-gone.
+                await RejectAsync(context, ex.StatusCode, "could not read the request body: " + ex.Message, started);
                 return;
             }
 
@@ -150,13 +137,23 @@ internal sealed class AdmissionEndpoint(AdmissionReviewer reviewer, WebhookMetri
         }
     }
 
+    /// <summary>
+    /// Answers <paramref name="status"/> with <paramref name="message"/> as plain text: logged and counted as a bad
+    /// request, or, when the connection is already closed (nothing can be delivered), counted as caller-gone.
+    /// </summary>
     private async Task RejectAsync(HttpContext context, int status, string message, long started)
     {
-        Log.BadReview(logger, message);
-        metrics.Review(ReviewOutcome.BadRequest, time.GetElapsedTime(started));
         context.Response.StatusCode = status;
         context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+        var sent = await context.Response.BodyWriter.WriteAsync(System.Text.Encoding.UTF8.GetBytes(message + "\n"), CancellationToken.None);
+        if (sent.IsCompleted || context.RequestAborted.IsCancellationRequested)
+        {
+            metrics.Review(ReviewOutcome.CallerGone, time.GetElapsedTime(started));
+            return;
+        }
+
+        Log.BadReview(logger, message);
+        metrics.Review(ReviewOutcome.BadRequest, time.GetElapsedTime(started));
     }
 }
 
