@@ -48,10 +48,77 @@ public sealed class DraClaimTests
         Assert.Equal("my-gpus", answer.Apply(Reviews.Pod(review))["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
     }
 
-    /// <summary>A pod opted in with schedext.io/gpus "2", with <paramref name="claim"/> and its first container referring to it.</summary>
-    private static JsonObject WithClaim(string ns, JsonObject claim)
+    [Fact]
+    public async Task Mutate_ClaimFromThePolicysTemplate_ItsCountIsThePods()
     {
+        // The pod's own claim asks for schedext-gpus-4 while its annotation says 2: like a container's limit, the device
+        // request is the pod's count. Before, the annotation and the feasibility check kept saying 2.
+        using var host = WebhookHost.Default(WebhookHost.Policy(dra: true));
+        var review = WithClaim("default", new JsonObject { ["name"] = "gpus", ["resourceClaimTemplateName"] = "schedext-gpus-4" });
+
+        var answer = await host.PostAsync(review.ToJsonString());
+
+        Assert.True(answer.Allowed, answer.Body);
+        var pod = answer.Apply(Reviews.Pod(review));
+        Assert.Equal("4", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+        Assert.Equal("schedext-gpus-4", pod["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
+        var again = await host.PostAsync(Reviews.WithPod(review, pod).ToJsonString());
+        Assert.True(again.Patch.Count == 0, "second pass patch: " + again.PatchJson);
+    }
+
+    [Fact]
+    public async Task Mutate_ClaimFromThePolicysTemplateAndAProfileCount_ClaimWins()
+    {
+        // The profile says 2 (dev-2x); the pod's own claim asks for 8.
+        using var host = WebhookHost.Default(WebhookHost.Policy(dra: true));
+        var review = WithClaim("default", new JsonObject { ["name"] = "gpus", ["resourceClaimTemplateName"] = "schedext-gpus-8" }, (SchedExtKeys.Profile, "dev-2x"));
+
+        var answer = await host.PostAsync(review.ToJsonString());
+
+        Assert.True(answer.Allowed, answer.Body);
+        Assert.Equal("8", answer.Apply(Reviews.Pod(review))["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("enforce")]
+    [InlineData("warn")]
+    public async Task Mutate_TemplateRendersAnInvalidName_ReportedAndNoClaimWritten(string mode)
+    {
+        // The policy's literal parts are valid; the pod's label makes the name invalid (upper case, '_'). Written, the
+        // API server would refuse the pod over a field its author never wrote.
+        var policy = WebhookHost.Policy(mode, dra: true).Replace("mode: dra\n", "mode: dra\n  dra: {claimTemplate: \"gpus-{pod.label:team}-{gpus}\"}\n", StringComparison.Ordinal);
+        Assert.Contains("claimTemplate", policy, StringComparison.Ordinal);
+        using var host = WebhookHost.Default(policy);
         var review = Reviews.OptedIn((SchedExtKeys.Gpus, "2"));
+        Reviews.Pod(review)["metadata"]!["labels"] = new JsonObject { ["team"] = "ML_Ops" };
+
+        var answer = await host.PostAsync(review.ToJsonString());
+
+        var expected = "devices.dra.claimTemplate 'gpus-{pod.label:team}-{gpus}' makes 'gpus-ML_Ops-2' for this pod, which is not a valid ResourceClaimTemplate name";
+        if (mode == "enforce")
+        {
+            Assert.False(answer.Allowed);
+            Assert.Contains(expected, answer.Body, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.True(answer.Allowed, answer.Body);
+            Assert.Contains(expected, answer.Response["warnings"]![0]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.DoesNotContain("resourceClaims", answer.PatchJson ?? string.Empty, StringComparison.Ordinal);
+            Assert.DoesNotContain("claims", answer.PatchJson ?? string.Empty, StringComparison.Ordinal);
+        }
+
+        // The same policy with a valid label writes the claim.
+        Reviews.Pod(review)["metadata"]!["labels"]!["team"] = "ml-ops";
+        var valid = await host.PostAsync(review.ToJsonString());
+        Assert.True(valid.Allowed, valid.Body);
+        Assert.Equal("gpus-ml-ops-2", valid.Apply(Reviews.Pod(review))["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
+    }
+
+    /// <summary>A pod opted in with schedext.io/gpus "2" (or <paramref name="annotations"/>), with <paramref name="claim"/> and its first container referring to it.</summary>
+    private static JsonObject WithClaim(string ns, JsonObject claim, params (string Key, string Value)[] annotations)
+    {
+        var review = Reviews.OptedIn(annotations.Length > 0 ? annotations : [(SchedExtKeys.Gpus, "2")]);
         review["request"]!["namespace"] = ns;
         var pod = Reviews.Pod(review);
         pod["metadata"]!["namespace"] = ns;

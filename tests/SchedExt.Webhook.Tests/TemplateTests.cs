@@ -35,6 +35,27 @@ public sealed class TemplateTests
     }
 
     [Theory]
+    [InlineData("default claim template", "schedext-gpus-{gpus}", "schedext-gpus-4", 4)]
+    [InlineData("two digits", "schedext-gpus-{gpus}", "schedext-gpus-16", 16)]
+    [InlineData("other placeholders around it", "{namespace}-{gpus}x-{pod.label:job-name}", "research-2x-llama", 2)]
+    [InlineData("a literal digit after it", "g{gpus}0", "g40", 4)]
+    [InlineData("the count named twice", "g{gpus}-{gpus}", "g3-3", 3)]
+    [InlineData("the count named twice, differing", "g{gpus}-{gpus}", "g3-4", null)]
+    [InlineData("leading zero", "schedext-gpus-{gpus}", "schedext-gpus-04", null)]
+    [InlineData("another prefix", "schedext-gpus-{gpus}", "my-gpus-4", null)]
+    [InlineData("another namespace", "{namespace}-{gpus}", "prod-4", null)]
+    [InlineData("text after the count", "schedext-gpus-{gpus}", "schedext-gpus-4-big", null)]
+    [InlineData("no digits", "schedext-gpus-{gpus}", "schedext-gpus-", null)]
+    [InlineData("no count in the template", "schedext-gpus", "schedext-gpus", null)]
+    public void TryReadGpus_Name_GivesTheCountThatRendersIt(string name, string template, string rendered, int? expected)
+    {
+        var found = ValueTemplate.Parse(template).TryReadGpus(rendered, Scope, out var gpus);
+
+        Assert.True(found == expected.HasValue, name);
+        Assert.True(!found || gpus == expected, name);
+    }
+
+    [Theory]
     [InlineData("already valid", "eu-west-1", "eu-west-1")]
     [InlineData("slashes and spaces", "team a/b", "team-a-b")]
     [InlineData("leading and trailing junk", "--x--", "x")]

@@ -9,5 +9,6 @@ internal sealed record AdmissionProblem(string Reason, string Message)
     public const string MissingGpuCount = "missing-gpu-count";
     public const string UnenforceableGpuCount = "unenforceable-gpu-count";
     public const string UnknownContainer = "unknown-container";
+    public const string InvalidClaimTemplate = "invalid-claim-template";
     public const string Infeasible = "infeasible";
 }

@@ -41,7 +41,6 @@ internal static class IntentResolver
         }
 
         var sources = new Sources(nsRule?.Intent, profile, policy.Enforce);
-        ResolveGpus(policy, pod, demand, sources, intent, problems);
         intent.Interconnect = Resolve(pod, SchedExtKeys.Interconnect, EnforcedFields.Interconnect, sources, r => r.Interconnect is { } v ? SchedExtKeys.Format(v) : null,
             v => SchedExtKeys.TryParseInterconnect(v, out _), "nvlink, pcie-switch, numa, any", problems);
         intent.Rdma = Resolve(pod, SchedExtKeys.Rdma, EnforcedFields.Rdma, sources, r => r.Rdma is { } v ? SchedExtKeys.Format(v) : null,
@@ -52,6 +51,9 @@ internal static class IntentResolver
             v => v.Trim().Length > 0, "a non-empty glob such as *H100*", problems);
         intent.GpuMemory = Resolve(pod, SchedExtKeys.GpuMemory, EnforcedFields.GpuMemory, sources, r => r.GpuMemory,
             v => SchedExtKeys.TryParseMemoryMiB(v, out _), "a quantity such as 80Gi or 40960Mi", problems);
+
+        // After the other values, which a DRA claim template may name; before the placement group, which may name the count.
+        ResolveGpus(policy, pod, demand, sources, intent, problems);
 
         // Rendered last: a placement-group template may refer to the other resolved values.
         intent.PlacementGroup = Resolve(pod, SchedExtKeys.PlacementGroup, EnforcedFields.PlacementGroup, sources,
@@ -65,6 +67,8 @@ internal static class IntentResolver
         // annotation. Once a container holds the resource that is the pod's count, valid or not: the annotation, the
         // feasibility check and the device request must all describe the one number the extender will place.
         int? explicitCount = demand.Count;
+        var claimCount = demand.Holders == 0 ? ClaimCount(policy, pod, intent) : null;
+        explicitCount ??= claimCount;
         if (demand.Problem is { } invalid)
         {
             problems.Add(new(AdmissionProblem.InvalidGpuCount, invalid));
@@ -81,7 +85,7 @@ internal static class IntentResolver
                 annotationUnparsed = true;
                 problems.Add(new(AdmissionProblem.InvalidGpuCount, $"{SchedExtKeys.Gpus}: '{raw}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
             }
-            else if (demand.Holders == 0)
+            else if (demand.Holders == 0 && claimCount is null)
             {
                 explicitCount = n;
             }
@@ -109,7 +113,7 @@ internal static class IntentResolver
         }
         else
         {
-            intent.Gpus = demand.Holders > 0 ? explicitCount : explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
+            intent.Gpus = demand.Holders > 0 || claimCount is not null ? explicitCount : explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
             intent.GpusAnnotationKept = annotationUnparsed;
         }
 
@@ -119,6 +123,20 @@ internal static class IntentResolver
             problems.Add(new(AdmissionProblem.MissingGpuCount, $"no GPU count: set {SchedExtKeys.Gpus}, a {policy.ResourceName} limit, or {SchedExtKeys.Profile}"));
         }
     }
+
+    /// <summary>
+    /// DRA mode: the count of the pod's own resource claim, when its template name is one the policy's claim template
+    /// makes for this pod (<c>schedext-gpus-2</c> from <c>schedext-gpus-{gpus}</c>). Like a container's limit it is the
+    /// pod's explicit request, ahead of the annotation. Null for a claim from any other template: what that allocates is
+    /// not the webhook's to know.
+    /// </summary>
+    private static int? ClaimCount(WebhookPolicy policy, PodDocument pod, ResolvedIntent intent) =>
+        policy.DeviceMode == DeviceRequestMode.Dra
+        && pod.ClaimTemplateName(policy.DraClaimName) is { } name
+        && policy.DraClaimTemplate.TryReadGpus(name, intent, out var n)
+        && n is >= 1 and <= NodeTopology.MaxGpus
+            ? n
+            : null;
 
     private static ResolvedValue Resolve(
         PodDocument pod,

@@ -63,6 +63,25 @@ internal sealed class PodDocument
         return -1;
     }
 
+    /// <summary>The <c>resourceClaimTemplateName</c> of the pod's resource claim <paramref name="claim"/>, or null (no such claim, or one naming a ResourceClaim).</summary>
+    public string? ClaimTemplateName(string claim)
+    {
+        if (ArrayOf(Spec, "resourceClaims") is not { } claims)
+        {
+            return null;
+        }
+
+        foreach (var entry in claims.EnumerateArray())
+        {
+            if (Str(entry, "name") == claim)
+            {
+                return Str(entry, "resourceClaimTemplateName");
+            }
+        }
+
+        return null;
+    }
+
     public static JsonElement? Child(JsonElement? parent, string name) =>
         parent is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
 

@@ -162,6 +162,17 @@ internal static class PodPatchPlanner
         var claim = policy.DraClaimName;
         var template = policy.DraClaimTemplate.Render(intent);
         var claims = PodDocument.Child(pod.Spec, "resourceClaims");
+        var existing = claims is { ValueKind: JsonValueKind.Array } array ? IndexOfNamed(array, claim) : -1;
+        if ((existing < 0 || intent.GpusEnforced) && !KubernetesNames.IsDns1123Subdomain(template))
+        {
+            // The policy's literal parts were checked when it loaded; a label or annotation it names may still render to
+            // something no object can be called. Written, it would make the API server refuse the pod over a field its
+            // author never wrote: reported instead, and the device request left out.
+            problems.Add(new(AdmissionProblem.InvalidClaimTemplate,
+                $"devices.dra.claimTemplate '{policy.DraClaimTemplate.Text}' makes '{template}' for this pod, which is not a valid ResourceClaimTemplate name (a DNS subdomain: at most 253 lower-case letters, digits, '-' and '.')"));
+            return;
+        }
+
         if (claims is not { ValueKind: JsonValueKind.Array })
         {
             patch.Add(WebhookMetrics.PatchResourceClaim, "/spec/resourceClaims", w =>
@@ -171,7 +182,7 @@ internal static class PodPatchPlanner
                 w.WriteEndArray();
             });
         }
-        else if (IndexOfNamed(claims.Value, claim) is var existing and >= 0)
+        else if (existing >= 0)
         {
             PlanEnforcedClaim(claims.Value[existing], existing, claim, template, intent, patch, problems);
         }

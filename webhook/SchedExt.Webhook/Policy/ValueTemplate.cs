@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace SchedExt.Webhook.Policy;
@@ -92,16 +93,62 @@ internal sealed class ValueTemplate
         var sb = new StringBuilder();
         foreach (var part in _parts)
         {
-            var value = part.Variable switch
-            {
-                TemplateVariable.Literal => part.Text,
-                TemplateVariable.NamespaceLabel or TemplateVariable.PodLabel or TemplateVariable.PodAnnotation => scope.Lookup(part.Variable, part.Text),
-                _ => scope.Variable(part.Variable),
-            };
-            sb.Append(string.IsNullOrEmpty(value) ? part.Fallback : value);
+            sb.Append(RenderPart(part, scope));
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// Reads the GPU count back from <paramref name="rendered"/>, a name this template may have rendered for the pod of
+    /// <paramref name="scope"/>: true when rendering the template with some count of 1–3 digits in place of
+    /// <c>{gpus}</c> (and the scope's values elsewhere) gives exactly <paramref name="rendered"/>. False for a template
+    /// without <c>{gpus}</c> and for any name it does not make.
+    /// </summary>
+    public bool TryReadGpus(string rendered, ITemplateScope scope, out int gpus)
+    {
+        var before = new StringBuilder();
+        foreach (var part in _parts)
+        {
+            if (part.Variable != TemplateVariable.Gpus)
+            {
+                before.Append(RenderPart(part, scope));
+                continue;
+            }
+
+            // The text before the first {gpus} is known; the count is the digits after it, verified by rendering the
+            // whole template with it (a literal digit may follow the placeholder, so each length is tried).
+            var at = before.Length;
+            if (!rendered.AsSpan().StartsWith(before.ToString(), StringComparison.Ordinal))
+            {
+                break;
+            }
+
+            for (var length = 1; length <= 3 && at + length <= rendered.Length && char.IsAsciiDigit(rendered[at + length - 1]); length++)
+            {
+                if (int.TryParse(rendered.AsSpan(at, length), NumberStyles.None, CultureInfo.InvariantCulture, out gpus)
+                    && Render(new CountScope(scope, gpus)) == rendered)
+                {
+                    return true;
+                }
+            }
+
+            break;
+        }
+
+        gpus = 0;
+        return false;
+    }
+
+    private static string? RenderPart(Part part, ITemplateScope scope)
+    {
+        var value = part.Variable switch
+        {
+            TemplateVariable.Literal => part.Text,
+            TemplateVariable.NamespaceLabel or TemplateVariable.PodLabel or TemplateVariable.PodAnnotation => scope.Lookup(part.Variable, part.Text),
+            _ => scope.Variable(part.Variable),
+        };
+        return string.IsNullOrEmpty(value) ? part.Fallback : value;
     }
 
     public override string ToString() => Text;
@@ -148,4 +195,13 @@ internal sealed class ValueTemplate
     }
 
     private readonly record struct Part(TemplateVariable Variable, string Text, string? Fallback);
+
+    /// <summary><paramref name="inner"/>'s values with another GPU count.</summary>
+    private sealed class CountScope(ITemplateScope inner, int gpus) : ITemplateScope
+    {
+        public string? Variable(TemplateVariable variable) =>
+            variable == TemplateVariable.Gpus ? gpus.ToString(CultureInfo.InvariantCulture) : inner.Variable(variable);
+
+        public string? Lookup(TemplateVariable source, string key) => inner.Lookup(source, key);
+    }
 }
