@@ -15,7 +15,7 @@ namespace SchedExt.Webhook.Feasibility;
 /// Nodes and Namespaces are read by their kind (apiVersion is not needed, as in the extender); Pods and any other kind are
 /// skipped. A bad file keeps the previous view; at start there is none, and the shapes stay unknown until a good file.
 /// </remarks>
-internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, ClusterView cluster, PolicyStore policies, ILogger<SnapshotFileSource> logger)
+internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, ClusterView cluster, PolicyStore policies, ILogger<SnapshotFileSource> logger) : IWatchedFile
 {
     private readonly string? _path = string.IsNullOrWhiteSpace(options.Value.SnapshotFile) ? null : options.Value.SnapshotFile;
     private readonly Lock _lock = new();
@@ -143,4 +143,8 @@ internal sealed class SnapshotFileSource(IOptions<WebhookOptions> options, Clust
 
     private static string? ScalarOf(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var value) && value is YamlScalarNode scalar ? scalar.Value : null;
+
+    string IWatchedFile.FileDescription => "cluster snapshot";
+
+    void IWatchedFile.ReloadIfChanged() => _ = Reload();
 }

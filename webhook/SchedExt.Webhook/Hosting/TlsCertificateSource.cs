@@ -7,7 +7,7 @@ namespace SchedExt.Webhook.Hosting;
 
 /// <summary>The serving certificate, read from PEM files and re-read when their content changes (cert-manager or a Secret rotation).</summary>
 /// <remarks>Kestrel asks for the certificate on every handshake through a selector, so a rotation needs no restart and no dropped connection.</remarks>
-internal sealed class TlsCertificateSource : IDisposable
+internal sealed class TlsCertificateSource : IDisposable, IWatchedFile
 {
     private readonly string _certFile;
     private readonly string _keyFile;
@@ -97,4 +97,8 @@ internal sealed class TlsCertificateSource : IDisposable
     }
 
     public void Dispose() => _current?.Dispose();
+
+    string IWatchedFile.FileDescription => "TLS certificate";
+
+    void IWatchedFile.ReloadIfChanged() => _ = Reload();
 }

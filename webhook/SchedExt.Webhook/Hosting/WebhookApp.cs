@@ -66,6 +66,9 @@ internal static class WebhookApp
         services.AddSingleton<IKubernetes>(_ => new Kubernetes(
             KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig() : KubernetesClientConfiguration.BuildConfigFromConfigFile()));
         services.AddHostedService<ClusterSource>();
+        services.AddSingleton<IWatchedFile>(sp => sp.GetRequiredService<PolicyStore>());
+        services.AddSingleton<IWatchedFile>(sp => sp.GetRequiredService<TlsCertificateSource>());
+        services.AddSingleton<IWatchedFile>(sp => sp.GetRequiredService<SnapshotFileSource>());
         services.AddHostedService<FileWatchService>();
         services.AddHealthChecks();
     }

@@ -5,7 +5,7 @@ using SchedExt.Webhook.Hosting;
 namespace SchedExt.Webhook.Policy;
 
 /// <summary>Holds the policy in force. Loads the file at start and whenever its content changes; a bad new file is logged and the last good policy stays.</summary>
-internal sealed class PolicyStore
+internal sealed class PolicyStore : IWatchedFile
 {
     private readonly string _path;
     private readonly ILogger<PolicyStore> _logger;
@@ -78,6 +78,10 @@ internal sealed class PolicyStore
             }
         }
     }
+
+    string IWatchedFile.FileDescription => "policy";
+
+    void IWatchedFile.ReloadIfChanged() => _ = Reload();
 }
 
 /// <summary>What a policy reload did.</summary>
