@@ -35,6 +35,12 @@ internal sealed partial class Binder(
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> _podLocks = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// This replica, written on every claim it makes: a claim of the same pod from another replica (two schedulers'
+    /// binds of one pod around a leader change) may belong to a bind still in flight, and is never taken over.
+    /// </summary>
+    private readonly string _replica = $"{Environment.MachineName}/{Guid.NewGuid():N}";
+
     /// <summary>Binds; returns null on success or the error kube-scheduler should see (it retries the pod).</summary>
     public async Task<string?> BindAsync(string ns, string name, string uid, string nodeName, CancellationToken cancellationToken)
     {
@@ -138,7 +144,7 @@ internal sealed partial class Binder(
             ulong taken;
             try
             {
-                taken = await ClaimAllAsync(new ClaimHolder(uid, ns, name, nodeName, 0), chosen, claimed, ct).ConfigureAwait(false);
+                taken = await ClaimAllAsync(new ClaimHolder(uid, ns, name, nodeName, 0, _replica), chosen, claimed, ct).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -155,32 +161,24 @@ internal sealed partial class Binder(
                 continue;
             }
 
-            return await CompleteAsync(pod, ns, name, uid, node, chosen, verdict, claimed, ct).ConfigureAwait(false);
+            return await CompleteAsync(ns, name, uid, node, chosen, verdict, claimed, ct).ConfigureAwait(false);
         }
 
         return Fail("conflict", $"GPUs on {nodeName} were claimed by other pods at the same time; retry");
     }
 
-    private async Task<string?> CompleteAsync(PodRecord pod, string ns, string name, string uid, NodeState node, ulong gpus, NodeVerdict verdict, List<HeldClaim> claims, CancellationToken ct)
+    private async Task<string?> CompleteAsync(string ns, string name, string uid, NodeState node, ulong gpus, NodeVerdict verdict, List<HeldClaim> claims, CancellationToken ct)
     {
+        // The assignment travels in the Binding: the API server writes it onto the pod together with spec.nodeName, and
+        // only if the pod is still unbound, so a bind that loses to another never leaves its assignment on the pod.
         var annotations = AssignmentAnnotations(node, gpus, verdict);
         try
         {
-            await api.AnnotatePodAsync(ns, name, annotations, ct).ConfigureAwait(false);
+            await api.BindAsync(ns, name, uid, node.Name, annotations, ct).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
-            return Fail("error", $"writing the GPU assignment onto pod {ns}/{name} failed: {e.Message}");
-        }
-
-        try
-        {
-            await api.BindAsync(ns, name, uid, node.Name, ct).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            if (await AfterBindFailedAsync(pod, ns, name, uid, node, annotations, claims, e).ConfigureAwait(false) is { } error)
+            if (await AfterBindFailedAsync(ns, name, uid, node, annotations, claims, e).ConfigureAwait(false) is { } error)
             {
                 return error;
             }
@@ -191,8 +189,8 @@ internal sealed partial class Binder(
         metrics.Bind("bound");
         metrics.PlacementScore.Observe(verdict.ProtocolScore);
         var message = $"Assigned GPUs {annotations[SchedExtKeys.AssignedGpus]} on {node.Name} ({node.Shape.Description})"
-            + (annotations.TryGetValue(SchedExtKeys.AssignedNuma, out var numa) && numa is not null ? $", NUMA {numa}" : string.Empty)
-            + (annotations.TryGetValue(SchedExtKeys.AssignedNics, out var nics) && nics is not null ? $", NICs {nics}" : string.Empty)
+            + (annotations[SchedExtKeys.AssignedNuma] is { Length: > 0 } numa ? $", NUMA {numa}" : string.Empty)
+            + (annotations[SchedExtKeys.AssignedNics] is { Length: > 0 } nics ? $", NICs {nics}" : string.Empty)
             + $", placement score {verdict.ProtocolScore}/10";
         Log.Bound(log, ns, name, node.Name, annotations[SchedExtKeys.AssignedGpus]!);
         try
@@ -212,16 +210,15 @@ internal sealed partial class Binder(
 
     /// <summary>
     /// After creating the Binding failed: null when the pod is bound to <paramref name="node"/> with this assignment after
-    /// all (a lost reply, or the same pod bound by another replica in a leader change), else the bind's error, with what
-    /// this attempt did undone unless the pod's fate is unknown. Looks before undoing anything, or a live pod would lose
-    /// its claims and assignment.
+    /// all (a lost reply, or the same pod bound with the same choice by another replica in a leader change), else the
+    /// bind's error, with what this attempt did undone unless the pod's fate is unknown. Looks before undoing anything,
+    /// or a live pod would lose its claims.
     /// </summary>
-    private async Task<string?> AfterBindFailedAsync(PodRecord pod, string ns, string name, string uid, NodeState node, Dictionary<string, string?> annotations, List<HeldClaim> claims, Exception e)
+    private async Task<string?> AfterBindFailedAsync(string ns, string name, string uid, NodeState node, Dictionary<string, string> annotations, List<HeldClaim> claims, Exception e)
     {
         var (answered, now) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
-        var ours = now is not null && now.Uid == uid
-            && now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus];
-        if (ours && now!.NodeName == node.Name)
+        var boundHere = now is not null && now.Uid == uid && now.NodeName == node.Name;
+        if (boundHere && now!.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus])
         {
             return null;
         }
@@ -235,18 +232,19 @@ internal sealed partial class Binder(
             return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
         }
 
-        // Answered: not bound here with this assignment, or gone (then it holds nothing). Undo what this attempt did.
-        if (ours && now!.NodeName is null)
-        {
-            await RestoreAnnotationsAsync(ns, name, pod).ConfigureAwait(false);
-        }
-
-        await AbandonAsync(node.Name, uid, claims).ConfigureAwait(false);
+        // Answered: not bound here with this assignment, or gone (then it holds nothing). Undo what this attempt did, but
+        // a claim of a GPU the pod is bound to here by another of its binds (one of this replica's earlier attempts, whose
+        // claims this one took over) now guards that bind's assignment and stays.
+        var keep = boundHere && AssignedGpus.TryParse(now!.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var bound) ? bound : 0;
+        await AbandonAsync(node.Name, uid, claims.FindAll(c => (keep & (1UL << c.Gpu)) == 0)).ConfigureAwait(false);
         return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
     }
 
-    /// <summary>The assignment annotations: indices always; UUIDs, NUMA nodes and near NICs where the topology knows them.</summary>
-    internal static Dictionary<string, string?> AssignmentAnnotations(NodeState node, ulong gpus, NodeVerdict verdict)
+    /// <summary>
+    /// The assignment annotations: indices always; UUIDs, NUMA nodes and near NICs where the topology knows them, else
+    /// empty (every key is written, so a value copied from another pod's manifest cannot survive the bind).
+    /// </summary>
+    internal static Dictionary<string, string> AssignmentAnnotations(NodeState node, ulong gpus, NodeVerdict verdict)
     {
         var topology = node.Info.Topology;
         var indices = new List<int>();
@@ -258,12 +256,12 @@ internal sealed partial class Binder(
         var uuids = indices.Select(i => topology.Gpus[i].Uuid).ToList();
         var numa = indices.Select(i => topology.Gpus[i].NumaNode).Where(n => n >= 0).Distinct().Order().ToList();
         var nics = indices.SelectMany(topology.NearNics).Distinct(StringComparer.Ordinal).ToList();
-        return new Dictionary<string, string?>(StringComparer.Ordinal)
+        return new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [SchedExtKeys.AssignedGpus] = AssignedGpus.Format(gpus),
-            [SchedExtKeys.AssignedUuids] = uuids.All(u => u is not null) ? string.Join(',', uuids) : null,
-            [SchedExtKeys.AssignedNuma] = numa.Count > 0 ? string.Join(',', numa) : null,
-            [SchedExtKeys.AssignedNics] = nics.Count > 0 ? string.Join(',', nics) : null,
+            [SchedExtKeys.AssignedUuids] = uuids.All(u => u is not null) ? string.Join(',', uuids) : string.Empty,
+            [SchedExtKeys.AssignedNuma] = string.Join(',', numa),
+            [SchedExtKeys.AssignedNics] = string.Join(',', nics),
             [SchedExtKeys.PlacementScore] = verdict.ProtocolScore.ToString(CultureInfo.InvariantCulture),
         };
     }
@@ -278,7 +276,7 @@ internal sealed partial class Binder(
             var claim = ClaimNames.For(pod.Node, gpu);
             if (await TryClaimAsync(claim, pod with { Gpu = gpu }, ct).ConfigureAwait(false) is { } version)
             {
-                claimed.Add(new HeldClaim(claim, version));
+                claimed.Add(new HeldClaim(claim, version, gpu));
             }
             else
             {
@@ -306,10 +304,12 @@ internal sealed partial class Binder(
                 continue; // vanished between create and read: try again
             }
 
-            if (existing.Holder.PodUid == holder.PodUid)
+            if (existing.Holder.PodUid == holder.PodUid && existing.Holder.Replica == holder.Replica)
             {
-                // Ours, left by an earlier attempt of this pod. Reusing it as it is would let its age pass the
-                // "abandoned" limit mid-bind; replace it by a fresh claim (by version: only that exact object goes).
+                // Ours, left by an earlier attempt of this pod in this replica (they run one at a time, so it is over).
+                // Reusing it as it is would let its age pass the "abandoned" limit mid-bind; replace it by a fresh claim
+                // (by version: only that exact object goes). The same pod's claim from another replica may belong to a
+                // bind still running there: it is judged like any other holder's, below.
                 if (existing.ResourceVersion is null)
                 {
                     return string.Empty;
@@ -382,28 +382,6 @@ internal sealed partial class Binder(
         reservations.Release(node, uid);
     }
 
-    /// <summary>Puts back the assignment annotations the pod had before this attempt (best effort, logged).</summary>
-    private async Task RestoreAnnotationsAsync(string ns, string name, PodRecord pod)
-    {
-        using var undo = new CancellationTokenSource(SideCallTimeout, time);
-        try
-        {
-            var restore = new Dictionary<string, string?>(StringComparer.Ordinal);
-            foreach (var key in KubernetesClusterApi.AssignmentKeys)
-            {
-                restore[key] = pod.Annotations.GetValueOrDefault(key);
-            }
-
-            await api.AnnotatePodAsync(ns, name, restore, undo.Token).ConfigureAwait(false);
-        }
-#pragma warning disable CA1031 // Best effort: an unrestored annotation on an unbound pod is overwritten by its next bind.
-        catch (Exception e)
-#pragma warning restore CA1031
-        {
-            Log.UndoFailed(log, ns, name, e.Message);
-        }
-    }
-
     /// <summary>
     /// Releases <paramref name="claims"/> with a token of its own (the request's may be spent), logging what fails;
     /// never throws. A claim left behind only blocks its GPU until the janitor finds it stale.
@@ -428,13 +406,13 @@ internal sealed partial class Binder(
     }
 
     /// <summary>A claim this bind holds, with the version to delete on undo.</summary>
-    private readonly record struct HeldClaim(string Name, string Version);
+    private readonly record struct HeldClaim(string Name, string Version, int Gpu);
 
     private async Task<string?> BindOnlyAsync(string ns, string name, string uid, string node, CancellationToken ct)
     {
         try
         {
-            await api.BindAsync(ns, name, uid, node, ct).ConfigureAwait(false);
+            await api.BindAsync(ns, name, uid, node, null, ct).ConfigureAwait(false);
             metrics.Bind("bound");
             return null;
         }

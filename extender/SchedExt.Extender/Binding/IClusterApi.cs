@@ -6,11 +6,12 @@ internal interface IClusterApi
     /// <summary>The pod's current facts, or null when it does not exist.</summary>
     Task<PodRecord?> GetPodAsync(string ns, string name, CancellationToken cancellationToken);
 
-    /// <summary>Merge-patches the pod's annotations (a null value removes the key).</summary>
-    Task AnnotatePodAsync(string ns, string name, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken);
-
-    /// <summary>Creates the pod's Binding to <paramref name="node"/>; throws <see cref="ApiConflictException"/> when the server refuses it.</summary>
-    Task BindAsync(string ns, string name, string uid, string node, CancellationToken cancellationToken);
+    /// <summary>
+    /// Creates the pod's Binding to <paramref name="node"/> carrying <paramref name="annotations"/>, which the API server
+    /// sets on the pod in the same update as its node (null: none); throws <see cref="ApiConflictException"/> when the
+    /// server refuses it (e.g. the pod is already bound).
+    /// </summary>
+    Task BindAsync(string ns, string name, string uid, string node, IReadOnlyDictionary<string, string>? annotations, CancellationToken cancellationToken);
 
     /// <summary>Records a Kubernetes Event on the pod (best effort).</summary>
     Task RecordEventAsync(string ns, string name, string uid, string type, string reason, string message, CancellationToken cancellationToken);
@@ -28,8 +29,11 @@ internal interface IClusterApi
 /// <summary>What the binder needs to know of a pod.</summary>
 internal sealed record PodRecord(string Uid, string? NodeName, string? Phase, bool Deleting, long GpuCount, IReadOnlyDictionary<string, string> Annotations);
 
-/// <summary>The pod a claim is made for.</summary>
-internal sealed record ClaimHolder(string PodUid, string Namespace, string PodName, string Node, int Gpu);
+/// <summary>
+/// The pod a claim is made for, and the extender replica that made it (<paramref name="Replica"/>: empty when unknown,
+/// e.g. a claim written by an older version).
+/// </summary>
+internal sealed record ClaimHolder(string PodUid, string Namespace, string PodName, string Node, int Gpu, string Replica = "");
 
 /// <summary>A claim as stored: holder, version and age.</summary>
 internal sealed record ClaimRecord(string Name, ClaimHolder Holder, string? ResourceVersion, DateTimeOffset? Created);

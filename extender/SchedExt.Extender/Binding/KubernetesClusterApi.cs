@@ -18,6 +18,7 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
     private const string HolderUid = "schedext.io/pod-uid";
     private const string HolderNode = "schedext.io/node";
     private const string HolderGpu = "schedext.io/gpu";
+    private const string HolderReplica = "schedext.io/replica";
 
     private string ClaimNamespace => options.CurrentValue.ClaimNamespace;
 
@@ -83,19 +84,20 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
         return tally.Total;
     }
 
-    public async Task AnnotatePodAsync(string ns, string name, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken)
-    {
-        // A JSON merge patch: null values delete keys, others set them; nothing else on the pod is touched.
-        var body = JsonSerializer.Serialize(new Dictionary<string, object> { ["metadata"] = new Dictionary<string, object> { ["annotations"] = annotations } });
-        await client.CoreV1.PatchNamespacedPodAsync(new V1Patch(body, V1Patch.PatchType.MergePatch), name, ns, cancellationToken: cancellationToken).ConfigureAwait(false);
-    }
-
-    public async Task BindAsync(string ns, string name, string uid, string node, CancellationToken cancellationToken)
+    public async Task BindAsync(string ns, string name, string uid, string node, IReadOnlyDictionary<string, string>? annotations, CancellationToken cancellationToken)
     {
         // Like kube-scheduler's DefaultBinder, the Binding carries the pod UID so a recreated pod is not bound by mistake.
+        // Its annotations are set on the pod by the API server in the same update as spec.nodeName, and only if the pod
+        // is not bound yet: an assignment can never land on a pod another bind won.
         var binding = new V1Binding
         {
-            Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns, Uid = uid },
+            Metadata = new V1ObjectMeta
+            {
+                Name = name,
+                NamespaceProperty = ns,
+                Uid = uid,
+                Annotations = annotations is null ? null : new Dictionary<string, string>(annotations, StringComparer.Ordinal),
+            },
             Target = new V1ObjectReference { ApiVersion = "v1", Kind = "Node", Name = node },
         };
         try
@@ -143,6 +145,7 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
                     [HolderUid] = holder.PodUid,
                     [HolderNode] = holder.Node,
                     [HolderGpu] = holder.Gpu.ToString(CultureInfo.InvariantCulture),
+                    [HolderReplica] = holder.Replica,
                 },
             },
             Spec = new V1LeaseSpec { HolderIdentity = holder.PodUid, AcquireTime = time.GetUtcNow().UtcDateTime },
@@ -198,7 +201,8 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
             slash < 0 ? string.Empty : pod[..slash],
             slash < 0 ? pod : pod[(slash + 1)..],
             a.GetValueOrDefault(HolderNode) ?? string.Empty,
-            gpu);
+            gpu,
+            a.GetValueOrDefault(HolderReplica) ?? string.Empty);
         DateTimeOffset? created = lease.Metadata?.CreationTimestamp is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : null;
         return new ClaimRecord(lease.Metadata?.Name ?? string.Empty, holder, lease.Metadata?.ResourceVersion, created);
     }

@@ -43,8 +43,14 @@ internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pe
         }
     }
 
-    public Task AnnotatePodAsync(string ns, string name, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken)
+    public async Task BindAsync(string ns, string name, string uid, string node, IReadOnlyDictionary<string, string>? annotations, CancellationToken cancellationToken)
     {
+        var pod = await GetPodAsync(ns, name, cancellationToken).ConfigureAwait(false) ?? throw new ApiConflictException($"pod {ns}/{name} not found");
+        if (pod.NodeName is not null && pod.NodeName != node)
+        {
+            throw new ApiConflictException($"pod {ns}/{name} is already bound to {pod.NodeName}");
+        }
+
         lock (_gate)
         {
             var key = ns + "/" + name;
@@ -53,28 +59,12 @@ internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pe
                 _annotations[key] = current = new Dictionary<string, string>(StringComparer.Ordinal);
             }
 
-            foreach (var (k, v) in annotations)
+            foreach (var (k, v) in annotations ?? new Dictionary<string, string>())
             {
-                if (v is null)
-                {
-                    current.Remove(k);
-                }
-                else
-                {
-                    current[k] = v;
-                }
+                current[k] = v;
             }
-        }
 
-        return Task.CompletedTask;
-    }
-
-    public async Task BindAsync(string ns, string name, string uid, string node, CancellationToken cancellationToken)
-    {
-        var pod = await GetPodAsync(ns, name, cancellationToken).ConfigureAwait(false) ?? throw new ApiConflictException($"pod {ns}/{name} not found");
-        if (pod.NodeName is not null && pod.NodeName != node)
-        {
-            throw new ApiConflictException($"pod {ns}/{name} is already bound to {pod.NodeName}");
+            pod = pod with { Annotations = new Dictionary<string, string>(current, StringComparer.Ordinal) };
         }
 
         _ = AssignedGpus.TryParse(pod.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var gpus);

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SchedExt.Extender.Binding;
 using SchedExt.Extender.State;
 using SchedExt.Testing;
 
@@ -17,6 +19,9 @@ public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = nu
 {
     internal ClusterState State => Services.GetRequiredService<ClusterState>();
 
+    /// <summary>Code the tests run around this replica's Binding calls, to order two replicas' steps exactly.</summary>
+    internal BindHooks Hooks { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder) =>
         builder.ConfigureTestServices(services =>
         {
@@ -25,6 +30,10 @@ public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = nu
             {
                 services.AddSingleton(time);
             }
+
+            services.AddSingleton<IClusterApi>(sp => new HookedClusterApi(
+                new KubernetesClusterApi(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptionsMonitor<ExtenderOptions>>(), sp.GetRequiredService<TimeProvider>()),
+                Hooks));
         });
 
     /// <summary>Waits until the replica has synced and sees <paramref name="nodes"/> GPU nodes.</summary>

@@ -52,9 +52,7 @@ public sealed class ClaimJanitorShutdownTests
 
         public Task<PodRecord?> GetPodAsync(string ns, string name, CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task AnnotatePodAsync(string ns, string name, IReadOnlyDictionary<string, string?> annotations, CancellationToken cancellationToken) => throw new NotSupportedException();
-
-        public Task BindAsync(string ns, string name, string uid, string node, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task BindAsync(string ns, string name, string uid, string node, IReadOnlyDictionary<string, string>? annotations, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task RecordEventAsync(string ns, string name, string uid, string type, string reason, string message, CancellationToken cancellationToken) => throw new NotSupportedException();
 

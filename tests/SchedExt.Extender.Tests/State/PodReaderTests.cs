@@ -25,6 +25,26 @@ public class PodReaderTests
         }
     }
 
+    [Theory]
+    [InlineData("names fewer than held", "0", 4, 3)]
+    [InlineData("names all held", "0,1,2,3", 4, 0)]
+    [InlineData("names more than held", "0,1", 1, 0)]
+    public void Read_AnnotationAndGpuCount_GpusItDoesNotNameAreUnassigned(string name, string assigned, int limit, int unassigned)
+    {
+        // A bound pod whose schedext.io/assigned-gpus names fewer GPUs than it holds (a manifest copied from another pod,
+        // a pod placed by another scheduler): the GPUs it does not name are in use somewhere on the node. Before, they
+        // vanished from the state and could be handed out again.
+        var pod = KubeObjects.Pod("ml", "p", "gpu-1", assigned);
+        pod.Spec.Containers[0].Resources = new V1ResourceRequirements
+        {
+            Limits = new Dictionary<string, ResourceQuantity> { [Topology.Requests.SchedExtKeys.GpuResource] = new(limit.ToString(System.Globalization.CultureInfo.InvariantCulture)) },
+        };
+
+        var allocation = new SourceKit().PodReader.Read(pod)!;
+
+        Assert.True(allocation.UnassignedGpus == unassigned, name);
+    }
+
     [Fact]
     public void Read_MalformedAnnotation_IgnoredAndLogged()
     {
