@@ -21,6 +21,9 @@ internal sealed class PodFacts
     /// <summary>True when any container names the managed GPU resource.</summary>
     public bool RequestsGpus { get; private set; }
 
+    /// <summary>The pod's <c>spec.priority</c> (0 when absent, as for a pod without a PriorityClass).</summary>
+    public int Priority { get; private set; }
+
     public string? Annotation(string key) => Annotations.GetValueOrDefault(key);
 
     /// <summary>Loads facts from an already-read pod (the binder's API read) instead of request JSON.</summary>
@@ -45,6 +48,7 @@ internal sealed class PodFacts
         Annotations.Clear();
         GpuCount = 0;
         RequestsGpus = false;
+        Priority = 0;
     }
 
     /// <summary>Reads a v1.Pod object at the reader's current StartObject token (null leaves the facts empty).</summary>
@@ -83,6 +87,16 @@ internal sealed class PodFacts
                     {
                         JsonKeys.Value(ref reader);
                         ReadContainers(ref reader, gpuResource, ref tally, init: true, field + ".spec.initContainers");
+                    }
+                    else if (JsonKeys.Is(in reader, "priority"u8))
+                    {
+                        JsonKeys.Value(ref reader);
+                        Priority = reader.TokenType switch
+                        {
+                            JsonTokenType.Null => 0,
+                            JsonTokenType.Number when reader.TryGetInt32(out var priority) => priority,
+                            _ => throw new ProtocolException($"{field}.spec.priority must be a 32-bit integer"),
+                        };
                     }
                     else
                     {

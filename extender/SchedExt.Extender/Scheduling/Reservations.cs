@@ -93,7 +93,21 @@ internal sealed class Reservations(TimeProvider time)
         }
     }
 
-    private ulong ReservedLocked(string node, ClusterSnapshot snapshot, string? exceptPod = null)
+    /// <summary>What is reserved on <paramref name="node"/> by binds in flight, except those of <paramref name="exceptPods"/> (preemption victims).</summary>
+    public ulong ReservedExcept(string node, ClusterSnapshot snapshot, IReadOnlyList<Protocol.Victim> exceptPods)
+    {
+        if (_count == 0)
+        {
+            return 0;
+        }
+
+        lock (_gate)
+        {
+            return ReservedLocked(node, snapshot, exceptPods: exceptPods);
+        }
+    }
+
+    private ulong ReservedLocked(string node, ClusterSnapshot snapshot, string? exceptPod = null, IReadOnlyList<Protocol.Victim>? exceptPods = null)
     {
         if (!_byNode.TryGetValue(node, out var list))
         {
@@ -105,7 +119,7 @@ internal sealed class Reservations(TimeProvider time)
         ulong mask = 0;
         foreach (var e in list)
         {
-            if (e.PodUid != exceptPod)
+            if (e.PodUid != exceptPod && (exceptPods is null || !VictimSelection.IsVictim(e.PodUid, exceptPods)))
             {
                 mask |= e.Gpus;
             }

@@ -29,12 +29,13 @@ internal sealed class PodReader(ILogger<PodReader> logger, Microsoft.Extensions.
         var group = metadata.Annotations?.ValueOf(SchedExtKeys.PlacementGroup);
         var ns = metadata.NamespaceProperty ?? "default";
         var held = Binding.KubernetesClusterApi.GpuCount(pod.Spec, _gpuResource);
+        var priority = pod.Spec?.Priority ?? 0;
         if (value is not null && AssignedGpus.TryParse(value, out var gpus))
         {
             // An annotation naming fewer GPUs than the pod holds (copied from another pod's manifest, or left by another
             // scheduler): the GPUs it does not name are in use somewhere on the node, which then counts as taken.
             var unnamed = held - System.Numerics.BitOperations.PopCount(gpus);
-            return new PodAllocation(uid, ns, metadata.Name ?? uid, node, gpus, string.IsNullOrEmpty(group) ? null : group, unnamed > 0 ? (int)Math.Min(unnamed, int.MaxValue) : 0);
+            return new PodAllocation(uid, ns, metadata.Name ?? uid, node, gpus, string.IsNullOrEmpty(group) ? null : group, unnamed > 0 ? (int)Math.Min(unnamed, int.MaxValue) : 0, priority);
         }
 
         if (value is not null)
@@ -44,7 +45,7 @@ internal sealed class PodReader(ILogger<PodReader> logger, Microsoft.Extensions.
 
         // A bound pod that holds GPUs nobody recorded (another scheduler placed it, or its annotation is unreadable):
         // ignoring it would hand its devices out again, so its node counts as fully taken while it runs.
-        return held > 0 ? new PodAllocation(uid, ns, metadata.Name ?? uid, node, 0, null, (int)Math.Min(held, int.MaxValue)) : null;
+        return held > 0 ? new PodAllocation(uid, ns, metadata.Name ?? uid, node, 0, null, (int)Math.Min(held, int.MaxValue), priority) : null;
     }
 
     /// <summary>

@@ -11,4 +11,5 @@ namespace SchedExt.Extender.State;
 /// GPUs the pod holds that no valid <c>schedext.io/assigned-gpus</c> names (placed by another scheduler, or a malformed
 /// annotation). Which devices they are is unknown, so the whole node counts as taken while the pod runs.
 /// </param>
-internal sealed record PodAllocation(string Uid, string Namespace, string Name, string Node, ulong Gpus, string? PlacementGroup, int UnassignedGpus = 0);
+/// <param name="Priority">The pod's <c>spec.priority</c>: only pods below a preemptor's may be added as its victims.</param>
+internal sealed record PodAllocation(string Uid, string Namespace, string Name, string Node, ulong Gpus, string? PlacementGroup, int UnassignedGpus = 0, int Priority = 0);

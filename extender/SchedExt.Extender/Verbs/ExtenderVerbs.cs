@@ -334,13 +334,9 @@ internal sealed partial class ExtenderVerbs(
                 continue;
             }
 
+            IReadOnlyList<Victim> chosen = victims.Pods;
             if (resolved)
             {
-                // kube-scheduler's victims are already minimal for every resource it counts (each one failed its
-                // "reprieve"), including CPU and memory we cannot see; an extender may only keep or drop them. So the
-                // question per node is whether evicting them really frees a valid GPU set: if not, the node is dropped.
-                // What is free afterwards is what no remaining pod holds (a pod holding GPUs without a recorded
-                // assignment keeps the whole node) and no bind in flight has reserved.
                 var node = snapshot.FindNode(nodeName);
                 if (node is null)
                 {
@@ -348,16 +344,19 @@ internal sealed partial class ExtenderVerbs(
                 }
 
                 onNode ??= snapshot.Allocations.Values.ToLookup(a => a.Node, StringComparer.Ordinal);
-                var free = node.Info.Shape.AllGpus & ~VictimSelection.TakenWithout(onNode[nodeName], victims.Pods) & ~reservations.Reserved(nodeName, snapshot);
-                if (!planner.EvaluateWithFree(compiled!, node, snapshot, group, free).Feasible)
+                if (ChooseVictims(compiled!, node, snapshot, group, onNode[nodeName], victims.Pods, s.Pod.Priority) is not { Count: > 0 } found)
                 {
+                    // No set helps, or none is needed (the pod fits as is: the scheduler will place it on a later try;
+                    // an empty victim list fails the whole preemption in kube-scheduler without kubernetes#135486).
                     continue;
                 }
+
+                chosen = found;
             }
 
             w.WriteStartObject(nodeName);
             w.WriteStartArray("Pods");
-            foreach (var victim in victims.Pods)
+            foreach (var victim in chosen)
             {
                 w.WriteStartObject();
                 w.WriteString("UID", victim.Uid);
@@ -371,6 +370,68 @@ internal sealed partial class ExtenderVerbs(
 
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    /// <summary>Most victim sets <see cref="ChooseVictims"/> tries on one node before giving the node up.</summary>
+    private const int MaxVictimSetsTried = 4096;
+
+    /// <summary>
+    /// The victims whose eviction frees a valid GPU set for the pod on <paramref name="node"/>, or null when none does.
+    /// </summary>
+    /// <remarks>
+    /// kube-scheduler's victims (<paramref name="given"/>) are already minimal for every resource it counts (each one
+    /// failed its "reprieve"), including CPU and memory the extender cannot see, so none of them is taken away. But it
+    /// picks them by count and priority, not by which GPUs they hold: when they free the wrong GPUs (an NVLink quad needs
+    /// 0-3, they free 0, 1 and 4), or when it sends a node with no victims because only the extender rejected it, the
+    /// fewest more pods of lower priority than the preemptor that do free a set are added, the lowest priorities first
+    /// (kube-scheduler evicts any pod of the node the answer names). What is free afterwards is what no remaining pod
+    /// holds (a pod holding GPUs without a recorded assignment keeps the whole node) and no other bind in flight has
+    /// reserved. Added victims are not counted against PodDisruptionBudgets: the scheduler's count is passed on.
+    /// </remarks>
+    private List<Victim>? ChooseVictims(CompiledRequest compiled, NodeState node, ClusterSnapshot snapshot, string? group, IEnumerable<PodAllocation> holders, List<Victim> given, int priority)
+    {
+        bool Frees(IReadOnlyList<Victim> victims)
+        {
+            var free = node.Info.Shape.AllGpus & ~VictimSelection.TakenWithout(holders, victims) & ~reservations.ReservedExcept(node.Name, snapshot, victims);
+            return planner.EvaluateWithFree(compiled, node, snapshot, group, free).Feasible;
+        }
+
+        if (Frees(given))
+        {
+            return given;
+        }
+
+        var extra = holders
+            .Where(a => a.Priority < priority && (a.Gpus != 0 || a.UnassignedGpus > 0) && !VictimSelection.IsVictim(a.Uid, given))
+            .OrderBy(a => a.Priority)
+            .ThenBy(a => a.Uid, StringComparer.Ordinal)
+            .ToList();
+        var tried = 0;
+        var trial = new List<Victim>(given.Count + extra.Count);
+        for (var size = 1; size <= extra.Count; size++)
+        {
+            foreach (var picked in VictimSelection.Combinations(extra.Count, size))
+            {
+                if (++tried > MaxVictimSetsTried)
+                {
+                    return null;
+                }
+
+                trial.Clear();
+                trial.AddRange(given);
+                foreach (var i in picked)
+                {
+                    trial.Add(new Victim(extra[i].Uid));
+                }
+
+                if (Frees(trial))
+                {
+                    return trial;
+                }
+            }
+        }
+
+        return null;
     }
 
     private bool ResolveRequest(VerbScratch s, out CompiledRequest? compiled, out string? group, out string? error)

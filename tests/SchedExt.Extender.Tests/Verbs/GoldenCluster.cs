@@ -62,7 +62,7 @@ internal static class GoldenCluster
         };
     }
 
-    public static V1Pod Pod(string ns, string name, string uid, string node, string gpus, string? group = null)
+    public static V1Pod Pod(string ns, string name, string uid, string node, string gpus, string? group = null, int? priority = null)
     {
         var annotations = new Dictionary<string, string> { [SchedExtKeys.AssignedGpus] = gpus };
         if (group is not null)
@@ -80,6 +80,7 @@ internal static class GoldenCluster
             {
                 NodeName = node,
                 SchedulerName = "schedext-scheduler",
+                Priority = priority,
                 Containers = [new V1Container { Name = "main", Image = "busybox", Resources = new V1ResourceRequirements { Limits = new Dictionary<string, ResourceQuantity> { [SchedExtKeys.GpuResource] = new(count.ToString(System.Globalization.CultureInfo.InvariantCulture)) } } }],
             },
             Status = new V1PodStatus { Phase = "Running" },
