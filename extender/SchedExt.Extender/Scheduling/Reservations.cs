@@ -5,11 +5,16 @@ namespace SchedExt.Extender.Scheduling;
 /// <summary>
 /// GPUs this process has promised to pods whose annotations the watch has not delivered yet. Filter, prioritize and
 /// bind subtract them from a snapshot's free GPUs, so two binds in flight never pick the same device. A reservation
-/// ends when the snapshot shows the pod's allocation, when its bind fails, or after a time-to-live.
+/// ends when the snapshot shows the pod's allocation, when its bind fails, or after a time-to-live — but only once the
+/// pod watch of <paramref name="state"/> has spoken since its bind could have finished: while that watch is silent, a
+/// bound pod's GPUs are known only from its reservation.
 /// </summary>
-internal sealed class Reservations(TimeProvider time)
+internal sealed class Reservations(TimeProvider time, ClusterState? state = null)
 {
     private static readonly TimeSpan TimeToLive = TimeSpan.FromMinutes(2);
+
+    /// <summary>Longer than a bind may run (its 30 s deadline): word from the pod watch after this covers the bind's outcome.</summary>
+    private static readonly TimeSpan BindOutcomeHeardAfter = TimeSpan.FromSeconds(35);
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<Entry>> _byNode = new(StringComparer.Ordinal);
@@ -52,7 +57,8 @@ internal sealed class Reservations(TimeProvider time)
                     _byNode[node.Name] = list = [];
                 }
 
-                list.Add(new Entry(podUid, pick, time.GetUtcNow() + TimeToLive));
+                var now = time.GetUtcNow();
+                list.Add(new Entry(podUid, pick, now + TimeToLive, now + BindOutcomeHeardAfter));
                 _count++;
             }
 
@@ -132,8 +138,10 @@ internal sealed class Reservations(TimeProvider time)
     private void PruneLocked(List<Entry> list, ClusterSnapshot snapshot)
     {
         var now = time.GetUtcNow();
-        _count -= list.RemoveAll(e => e.Expires <= now || snapshot.Allocations.ContainsKey(e.PodUid));
+        var podsHeard = state?.LastContactOf(ContactStream.Pods);
+        _count -= list.RemoveAll(e => snapshot.Allocations.ContainsKey(e.PodUid) || (e.Expires <= now && (podsHeard is null || podsHeard >= e.HeardAfter)));
     }
 
-    private readonly record struct Entry(string PodUid, ulong Gpus, DateTimeOffset Expires);
+    /// <summary>A reservation; past <c>Expires</c> it ends only once the pod watch has spoken at or after <c>HeardAfter</c> (or there is none).</summary>
+    private readonly record struct Entry(string PodUid, ulong Gpus, DateTimeOffset Expires, DateTimeOffset HeardAfter);
 }

@@ -48,6 +48,11 @@ internal sealed class KubernetesClusterSource : BackgroundService
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How much longer than its own timeout a watch may go without an event or bookmark before it is taken for dead.</summary>
+    public TimeSpan WatchSilenceMargin { get; init; } = TimeSpan.FromSeconds(30);
+
+    private TimeSpan WatchSilenceLimit => TimeSpan.FromSeconds(_watchTimeoutSeconds) + WatchSilenceMargin;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = InitialBackoff;
@@ -241,17 +246,26 @@ internal sealed class KubernetesClusterSource : BackgroundService
         while (!ct.IsCancellationRequested)
         {
             var wait = false;
+
+            // KubernetesClient puts no timeout on a watch: a connection that dies without a FIN or RST (a load balancer
+            // or conntrack dropping it, the API server's host lost) would leave the read waiting forever, and the view
+            // frozen. The server ends a healthy watch by its timeout and sends bookmarks meanwhile, so a watch silent
+            // for longer than that is abandoned and started again from the last version seen.
+            using var silence = new CancellationTokenSource(WatchSilenceLimit, _time);
+            using var watchToken = CancellationTokenSource.CreateLinkedTokenSource(ct, silence.Token);
             try
             {
                 current ??= await relist(ct).ConfigureAwait(false);
+                silence.CancelAfter(WatchSilenceLimit);
                 Exception? streamError = null;
-                await foreach (var (type, item) in watch(current, e => streamError ??= e, ct).ConfigureAwait(false))
+                await foreach (var (type, item) in watch(current, e => streamError ??= e, watchToken.Token).ConfigureAwait(false))
                 {
                     if (streamError is not null)
                     {
                         break;
                     }
 
+                    silence.CancelAfter(WatchSilenceLimit);
                     _state.Touch(stream);
                     if (type != WatchEventType.Bookmark)
                     {
@@ -264,6 +278,9 @@ internal sealed class KubernetesClusterSource : BackgroundService
 
                 switch (streamError)
                 {
+                    case not null when silence.IsCancellationRequested && !ct.IsCancellationRequested:
+                        _logger.WatchSilent(kind, current, WatchSilenceLimit.TotalSeconds);
+                        break;
                     case null:
                         // Closed by its timeout: the API server answered to the end.
                         _state.Touch(stream);
@@ -287,6 +304,11 @@ internal sealed class KubernetesClusterSource : BackgroundService
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception) when (silence.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                // Abandoned as silent (see above): resumed from the last version seen, no list needed.
+                _logger.WatchSilent(kind, current ?? string.Empty, WatchSilenceLimit.TotalSeconds);
             }
             catch (HttpOperationException e) when (e.Response?.StatusCode == HttpStatusCode.Gone)
             {

@@ -33,6 +33,9 @@ internal static partial class SourceLog
     [LoggerMessage(2024, LogLevel.Warning, "Watch of {Kind} reported an error ({Error}); reconnecting after {Delay}")]
     public static partial void WatchError(this ILogger logger, string kind, string error, TimeSpan delay);
 
+    [LoggerMessage(2027, LogLevel.Warning, "Watch of {Kind} sent nothing for {Seconds}s, longer than its timeout (a connection that died silently?); reconnecting from resourceVersion {ResourceVersion}")]
+    public static partial void WatchSilent(this ILogger logger, string kind, string resourceVersion, double seconds);
+
     [LoggerMessage(2025, LogLevel.Warning, "Watch of {Kind} delivered an unreadable event; listing again so nothing is missed")]
     public static partial void WatchUnreadable(this ILogger logger, Exception exception, string kind);
 

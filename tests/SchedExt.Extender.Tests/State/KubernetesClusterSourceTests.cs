@@ -219,6 +219,28 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Watch_ConnectionDiesSilently_WatchStartedAgainAfterItsTimeout()
+    {
+        // The connections are cut without a FIN or RST (a load balancer or conntrack dropping them, the API server's host
+        // lost): nothing tells the client. KubernetesClient puts no timeout on a watch, so before, the read waited forever
+        // and the pod below was never seen.
+        _server.BookmarkInterval = TimeSpan.FromMilliseconds(200);
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        using var proxy = new BlackholeProxy(_server.Url);
+        var kit = new SourceKit(new ExtenderOptions { WatchTimeout = TimeSpan.FromSeconds(2) });
+        await StartAsync(kit, new Kubernetes(new KubernetesClientConfiguration { Host = proxy.Url }));
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced && _server.OpenWatches("pods") == 1, "synced and watching");
+
+        proxy.FreezeOpenConnections();
+        _server.PutPod(KubeObjects.Pod("ml", "train", "gpu-1", "0,1,2,3"));
+
+        // Watch timeout 2 s + margin 1 s: a new watch within seconds, from the last version seen (no list).
+        var listsBefore = _server.Requests("LIST pods");
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Allocations.Count == 1, "the pod seen through a new watch");
+        Assert.Equal(listsBefore, _server.Requests("LIST pods"));
+    }
+
+    [Fact]
     public async Task Start_ApiUnavailable_RetriesUntilItAnswers()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
@@ -284,13 +306,14 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
         await SourceKit.WaitUntilAsync(() => _server.Requests("WATCH nodes") > nodeWatches + 1, "node watches still answering");
     }
 
-    private async Task StartAsync(SourceKit kit)
+    private async Task StartAsync(SourceKit kit, Kubernetes? through = null)
     {
-        var client = _server.CreateClient();
+        var client = through ?? _server.CreateClient();
         var source = new KubernetesClusterSource(client, kit.State, kit.NodeReader, kit.PodReader, kit.WrappedOptions, kit.Time, SourceKit.Silent<KubernetesClusterSource>())
         {
             InitialBackoff = TimeSpan.FromMilliseconds(20),
             MaxBackoff = TimeSpan.FromMilliseconds(100),
+            WatchSilenceMargin = TimeSpan.FromSeconds(1),
         };
         _running.Add((source, client));
         await source.StartAsync(CancellationToken.None);
