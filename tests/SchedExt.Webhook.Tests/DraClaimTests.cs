@@ -37,6 +37,22 @@ public sealed class DraClaimTests
     }
 
     [Fact]
+    public async Task Mutate_EnforcedCountClaimNamingAResourceClaimAndAnInvalidTemplate_ReportedAsUnenforceableOnly()
+    {
+        // The template would not be written (the claim names a ResourceClaim), so its name for this pod is not a problem.
+        var policy = WebhookHost.Policy(lockedGpus: 2, dra: true).Replace("mode: dra\n", "mode: dra\n  dra: {claimTemplate: \"gpus-{pod.label:team}-{gpus}\"}\n", StringComparison.Ordinal);
+        using var host = WebhookHost.Default(policy);
+        var review = WithClaim("locked", new JsonObject { ["name"] = "gpus", ["resourceClaimName"] = "shared-gpus" });
+        Reviews.Pod(review)["metadata"]!["labels"] = new JsonObject { ["team"] = "ML_Ops" };
+
+        var answer = await host.PostAsync(review.ToJsonString());
+
+        Assert.False(answer.Allowed);
+        Assert.Contains("names the ResourceClaim 'shared-gpus'", answer.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain("not a valid ResourceClaimTemplate name", answer.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Mutate_CountNotEnforcedAndClaimFromAnotherTemplate_ClaimKept()
     {
         using var host = WebhookHost.Default(WebhookHost.Policy(dra: true));
@@ -77,6 +93,24 @@ public sealed class DraClaimTests
 
         Assert.True(answer.Allowed, answer.Body);
         Assert.Equal("8", answer.Apply(Reviews.Pod(review))["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Mutate_ClaimTemplateNamesThePlacementGroup_CountReadWithThePodsGroup()
+    {
+        // gpus-{gpus}-{placementGroup} with the pod's group "grp": its claim gpus-8-grp is one the webhook itself writes.
+        // Before: {placementGroup} was not yet resolved when the count was read, so the claim was not recognised.
+        var policy = WebhookHost.Policy(dra: true).Replace("mode: dra\n", "mode: dra\n  dra: {claimTemplate: \"gpus-{gpus}-{placementGroup}\"}\n", StringComparison.Ordinal);
+        using var host = WebhookHost.Default(policy);
+        var review = WithClaim("default", new JsonObject { ["name"] = "gpus", ["resourceClaimTemplateName"] = "gpus-8-grp" }, (SchedExtKeys.Gpus, "2"), (SchedExtKeys.PlacementGroup, "grp"));
+
+        var answer = await host.PostAsync(review.ToJsonString());
+
+        Assert.True(answer.Allowed, answer.Body);
+        var pod = answer.Apply(Reviews.Pod(review));
+        Assert.Equal("8", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+        var again = await host.PostAsync(Reviews.WithPod(review, pod).ToJsonString());
+        Assert.True(again.Patch.Count == 0, "second pass patch: " + again.PatchJson);
     }
 
     [Theory]

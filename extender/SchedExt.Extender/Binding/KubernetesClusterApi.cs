@@ -206,8 +206,4 @@ internal sealed class KubernetesClusterApi(IKubernetes client, IOptionsMonitor<E
         DateTimeOffset? created = lease.Metadata?.CreationTimestamp is { } c ? new DateTimeOffset(DateTime.SpecifyKind(c, DateTimeKind.Utc)) : null;
         return new ClaimRecord(lease.Metadata?.Name ?? string.Empty, holder, lease.Metadata?.ResourceVersion, created);
     }
-
-    /// <summary>The keys the binder writes, for callers that want to list them.</summary>
-    internal static IReadOnlyList<string> AssignmentKeys { get; } =
-        [SchedExtKeys.AssignedGpus, SchedExtKeys.AssignedUuids, SchedExtKeys.AssignedNuma, SchedExtKeys.AssignedNics, SchedExtKeys.PlacementScore];
 }

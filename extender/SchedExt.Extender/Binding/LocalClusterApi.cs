@@ -68,7 +68,8 @@ internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pe
         }
 
         _ = AssignedGpus.TryParse(pod.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var gpus);
-        state.UpsertLocalPod(new PodAllocation(uid, ns, name, node, gpus, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup)));
+        var priority = pending.Find(ns, name)?.Priority ?? state.Current.Allocations.GetValueOrDefault(uid)?.Priority ?? 0;
+        state.UpsertLocalPod(new PodAllocation(uid, ns, name, node, gpus, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup), Priority: priority));
         pending.Forget(ns, name);
     }
 

@@ -383,7 +383,7 @@ internal sealed partial class ExtenderVerbs(
     /// failed its "reprieve"), including CPU and memory the extender cannot see, so none of them is taken away. But it
     /// picks them by count and priority, not by which GPUs they hold: when they free the wrong GPUs (an NVLink quad needs
     /// 0-3, they free 0, 1 and 4), or when it sends a node with no victims because only the extender rejected it, the
-    /// fewest more pods of lower priority than the preemptor that do free a set are added, the lowest priorities first
+    /// fewest more pods of lower priority than the preemptor that do free a set are added, of the lowest priorities
     /// (kube-scheduler evicts any pod of the node the answer names). What is free afterwards is what no remaining pod
     /// holds (a pod holding GPUs without a recorded assignment keeps the whole node) and no other bind in flight has
     /// reserved. Added victims are not counted against PodDisruptionBudgets: the scheduler's count is passed on.
@@ -406,28 +406,44 @@ internal sealed partial class ExtenderVerbs(
             .OrderBy(a => a.Priority)
             .ThenBy(a => a.Uid, StringComparer.Ordinal)
             .ToList();
+        // The fewest pods; among as many, the set whose highest priority is lowest, then whose priorities add up to least
+        // (kube-scheduler's own order for choosing between preemption candidates).
         var tried = 0;
         var trial = new List<Victim>(given.Count + extra.Count);
         for (var size = 1; size <= extra.Count; size++)
         {
+            int[]? best = null;
+            (int Highest, long Sum) bestRank = default;
             foreach (var picked in VictimSelection.Combinations(extra.Count, size))
             {
                 if (++tried > MaxVictimSetsTried)
                 {
-                    return null;
+                    break;
+                }
+
+                var rank = (Highest: picked.Max(i => extra[i].Priority), Sum: picked.Sum(i => (long)extra[i].Priority));
+                if (best is not null && rank.CompareTo(bestRank) >= 0)
+                {
+                    continue;
                 }
 
                 trial.Clear();
                 trial.AddRange(given);
-                foreach (var i in picked)
-                {
-                    trial.Add(new Victim(extra[i].Uid));
-                }
-
+                trial.AddRange(picked.Select(i => new Victim(extra[i].Uid)));
                 if (Frees(trial))
                 {
-                    return trial;
+                    (best, bestRank) = ([.. picked], rank);
                 }
+            }
+
+            if (best is not null)
+            {
+                return [.. given, .. best.Select(i => new Victim(extra[i].Uid))];
+            }
+
+            if (tried > MaxVictimSetsTried)
+            {
+                return null;
             }
         }
 

@@ -27,7 +27,7 @@ internal sealed class PendingPods
         }
 
         var ns = pod.Namespace ?? "default";
-        _byKey[Key(ns, pod.Name)] = new PendingPod(pod.Uid ?? string.Empty, pod.GpuCount, new Dictionary<string, string>(pod.Annotations, StringComparer.Ordinal));
+        _byKey[Key(ns, pod.Name)] = new PendingPod(pod.Uid ?? string.Empty, pod.GpuCount, new Dictionary<string, string>(pod.Annotations, StringComparer.Ordinal), pod.Priority);
     }
 
     public PendingPod? Find(string ns, string name) => _byKey.GetValueOrDefault(Key(ns, name));
@@ -37,5 +37,5 @@ internal sealed class PendingPods
     private static string Key(string ns, string name) => ns + "/" + name;
 }
 
-/// <summary>A pending pod's identity, GPU count and schedext.io annotations.</summary>
-internal sealed record PendingPod(string Uid, long GpuCount, Dictionary<string, string> Annotations);
+/// <summary>A pending pod's identity, GPU count, schedext.io annotations and priority.</summary>
+internal sealed record PendingPod(string Uid, long GpuCount, Dictionary<string, string> Annotations, int Priority);

@@ -108,6 +108,34 @@ public sealed class PreemptTests
     }
 
     [Fact]
+    public async Task Preempt_TwoSetsOfTheSameSize_TheOneOfLowerPrioritiesIsAdded()
+    {
+        // Evicting x (0; priority 1) and y (1; 900) frees the quad 0-3; so does evicting z (4; 2) and w (5; 3) for 4-7.
+        // Before: the first pair in the list order was taken, a priority-900 pod evicted where pods of 2 and 3 would do.
+        using var factory = new ExtenderFactory(Dgx(("x", "0", 1), ("y", "1", 900), ("z", "4", 2), ("w", "5", 3)));
+
+        var (_, body) = await PreemptAsync(factory, string.Empty);
+
+        Assert.Equal("""{"NodeNameToMetaVictims":{"n":{"Pods":[{"UID":"uid-z"},{"UID":"uid-w"}],"NumPDBViolations":1}}}""", body);
+    }
+
+    [Fact]
+    public async Task Preempt_PodBoundInSnapshotMode_KeepsItsPriority()
+    {
+        // Snapshot and demo modes bind in memory: the pod bound there (priority 5000, all 8 GPUs) was recorded with
+        // priority 0, and a preemptor of 1000 could take it as a victim.
+        using var factory = new ExtenderFactory(Dgx());
+        var high = """{"metadata":{"name":"hi","namespace":"ml","uid":"uid-hi"},"spec":{"priority":5000,"containers":[{"name":"c","resources":{"limits":{"nvidia.com/gpu":"8"}}}]}}""";
+        await factory.PostAsync("filter", "{\"Pod\":" + high + ",\"NodeNames\":[\"n\"]}");
+        var (_, bound) = await factory.PostAsync("bind", """{"PodName":"hi","PodNamespace":"ml","PodUID":"uid-hi","Node":"n"}""");
+        Assert.Equal("""{"Error":""}""", bound);
+
+        var (_, body) = await PreemptAsync(factory, string.Empty);
+
+        Assert.Equal("""{"NodeNameToMetaVictims":{}}""", body);
+    }
+
+    [Fact]
     public async Task Preempt_NodeFitsWithoutAnyEviction_Dropped()
     {
         // An empty victim list answered as it came would fail the whole preemption in kube-scheduler before #135486.

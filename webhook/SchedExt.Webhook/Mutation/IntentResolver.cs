@@ -130,13 +130,25 @@ internal static class IntentResolver
     /// pod's explicit request, ahead of the annotation. Null for a claim from any other template: what that allocates is
     /// not the webhook's to know.
     /// </summary>
+    /// <remarks>
+    /// The placement group is resolved after the count (its template may name <c>{gpus}</c>): here
+    /// <c>{placementGroup}</c> stands for the pod's own <c>schedext.io/placement-group</c>, or nothing.
+    /// </remarks>
     private static int? ClaimCount(WebhookPolicy policy, PodDocument pod, ResolvedIntent intent) =>
         policy.DeviceMode == DeviceRequestMode.Dra
         && pod.ClaimTemplateName(policy.DraClaimName) is { } name
-        && policy.DraClaimTemplate.TryReadGpus(name, intent, out var n)
+        && policy.DraClaimTemplate.TryReadGpus(name, new OwnGroupScope(intent, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup)), out var n)
         && n is >= 1 and <= NodeTopology.MaxGpus
             ? n
             : null;
+
+    /// <summary><paramref name="intent"/>'s values, with the pod's own placement group for <c>{placementGroup}</c>.</summary>
+    private sealed class OwnGroupScope(ResolvedIntent intent, string? group) : ITemplateScope
+    {
+        public string? Variable(TemplateVariable variable) => variable == TemplateVariable.PlacementGroup ? group : intent.Variable(variable);
+
+        public string? Lookup(TemplateVariable source, string key) => intent.Lookup(source, key);
+    }
 
     private static ResolvedValue Resolve(
         PodDocument pod,

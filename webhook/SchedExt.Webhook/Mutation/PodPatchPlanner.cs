@@ -163,7 +163,8 @@ internal static class PodPatchPlanner
         var template = policy.DraClaimTemplate.Render(intent);
         var claims = PodDocument.Child(pod.Spec, "resourceClaims");
         var existing = claims is { ValueKind: JsonValueKind.Array } array ? IndexOfNamed(array, claim) : -1;
-        if ((existing < 0 || intent.GpusEnforced) && !KubernetesNames.IsDns1123Subdomain(template))
+        var written = existing < 0 || (intent.GpusEnforced && PodDocument.Str(claims!.Value[existing], "resourceClaimName") is null);
+        if (written && !KubernetesNames.IsDns1123Subdomain(template))
         {
             // The policy's literal parts were checked when it loaded; a label or annotation it names may still render to
             // something no object can be called. Written, it would make the API server refuse the pod over a field its
