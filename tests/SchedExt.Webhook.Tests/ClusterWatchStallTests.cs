@@ -57,17 +57,41 @@ public sealed class ClusterWatchStallTests
         Assert.NotNull(view.Current.LabelsOf("research"));
     }
 
-    /// <summary>A webhook watching <paramref name="api"/> (which gets one 8-GPU node) with a 3 s client timeout.</summary>
-    private static WebhookHost WatchingHost(FakeApiServer api)
+    [Fact]
+    public async Task Watch_ConnectionDiesSilently_ListedAndWatchedAgain()
+    {
+        // The connections are cut without a FIN or RST: nothing tells the client, and KubernetesClient puts no timeout on
+        // a watch. Before, the node added below was never seen.
+        await using var api = await FakeApiServer.StartAsync();
+        api.BookmarkInterval = TimeSpan.FromMilliseconds(200);
+        using var proxy = new BlackholeProxy(api.Url);
+        using var host = WatchingHost(api, new Kubernetes(new KubernetesClientConfiguration { Host = proxy.Url }), watchSilence: "00:00:02");
+        var view = host.Services.GetRequiredService<ClusterView>();
+        await WaitUntil(() => view.Current.IsKnown && api.OpenWatches("nodes") == 1, "the nodes were not listed and watched");
+
+        proxy.FreezeOpenConnections();
+        api.PutNode(KubeObjects.Node("dgx-1", 8, TopologyAnnotation.Serialize(Topologies.NvSwitch8())));
+
+        await WaitUntil(() => view.Current.Shapes.Sum(s => s.Nodes) == 2, "the node added after the cut was never seen");
+    }
+
+    /// <summary>A webhook watching <paramref name="api"/> (which gets one 8-GPU node) with a 3 s client timeout, or through <paramref name="client"/>.</summary>
+    private static WebhookHost WatchingHost(FakeApiServer api, IKubernetes? client = null, string? watchSilence = null)
     {
         api.PutNode(KubeObjects.Node("dgx-0", 8, TopologyAnnotation.Serialize(Topologies.NvSwitch8())));
+        var settings = new Dictionary<string, string> { ["SchedExt:Webhook:WatchCluster"] = "true" };
+        if (watchSilence is not null)
+        {
+            settings["SchedExt:Webhook:WatchSilence"] = watchSilence;
+        }
+
         var host = new WebhookHost(
             TestData.ReadText("webhook", "policy.yaml"),
-            settings: new Dictionary<string, string> { ["SchedExt:Webhook:WatchCluster"] = "true" },
+            settings: settings,
             services: s =>
             {
                 s.AddSingleton(new ClusterAccess(Available: true));
-                s.AddSingleton<IKubernetes>(api.CreateClient(TimeSpan.FromSeconds(3)));
+                s.AddSingleton(client ?? api.CreateClient(TimeSpan.FromSeconds(3)));
             });
         _ = host.Client;
         return host;

@@ -65,24 +65,36 @@ internal sealed class ClusterSource(
 
         var client = services.GetRequiredService<IKubernetes>();
         await Task.WhenAll(
-            RunAsync("nodes", ct => WatchNodesAsync(client, ct), stoppingToken),
-            RunAsync("namespaces", ct => WatchNamespacesAsync(client, ct), stoppingToken));
+            RunAsync("nodes", (heard, ct) => WatchNodesAsync(client, heard, ct), stoppingToken),
+            RunAsync("namespaces", (heard, ct) => WatchNamespacesAsync(client, heard, ct), stoppingToken));
     }
 
-    private async Task RunAsync(string resource, Func<CancellationToken, Task> watch, CancellationToken stoppingToken)
+    private async Task RunAsync(string resource, Func<Action, CancellationToken, Task> watch, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(1);
+        var limit = options.Value.WatchSilence;
         while (!stoppingToken.IsCancellationRequested)
         {
+            // KubernetesClient puts no timeout on a watch: one whose connection died without a FIN or RST would wait
+            // forever, and the facts would freeze. Every event and bookmark restarts this clock; when it runs out, the
+            // watch is dropped and the kind listed again.
+            using var silence = new CancellationTokenSource(limit, time);
+            using var watchToken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, silence.Token);
             try
             {
-                await watch(stoppingToken);
+                await watch(() => silence.CancelAfter(limit), watchToken.Token);
                 delay = TimeSpan.FromSeconds(1);
                 Log.WatchRestart(logger, resource, "watch closed");
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+#pragma warning disable CA1031 // Whatever the abandoned watch threw on its way out: it is started again at once.
+            catch (Exception) when (silence.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                Log.WatchRestart(logger, resource, $"nothing heard for {limit.TotalSeconds:F0}s; the connection may have died");
             }
 #pragma warning disable CA1031 // Anything but stopping is retried with back-off: a request timeout (OperationCanceledException
                                // while not stopping), a refused or malformed answer, a bug in one object. The webhook keeps its last facts.
@@ -96,7 +108,7 @@ internal sealed class ClusterSource(
         }
     }
 
-    private async Task WatchNodesAsync(IKubernetes client, CancellationToken ct)
+    private async Task WatchNodesAsync(IKubernetes client, Action heard, CancellationToken ct)
     {
         var resource = policies.Current?.ResourceName ?? SchedExtKeys.GpuResource;
         var list = await client.CoreV1.ListNodeAsync(cancellationToken: ct);
@@ -116,8 +128,10 @@ internal sealed class ClusterSource(
 
         var events = client.CoreV1.WatchListNodeAsync(
             allowWatchBookmarks: true, resourceVersion: list.Metadata?.ResourceVersion, timeoutSeconds: 600, cancellationToken: ct);
+        heard();
         await foreach (var (type, node) in events)
         {
+            heard();
             if (policies.Current?.ResourceName is { } now && now != resource)
             {
                 // The policy's devices.resourceName changed: every node's facts must be read again with it (re-list).
@@ -151,7 +165,7 @@ internal sealed class ClusterSource(
         }
     }
 
-    private async Task WatchNamespacesAsync(IKubernetes client, CancellationToken ct)
+    private async Task WatchNamespacesAsync(IKubernetes client, Action heard, CancellationToken ct)
     {
         var list = await client.CoreV1.ListNamespaceAsync(cancellationToken: ct);
         lock (_lock)
@@ -168,8 +182,10 @@ internal sealed class ClusterSource(
 
         var events = client.CoreV1.WatchListNamespaceAsync(
             allowWatchBookmarks: true, resourceVersion: list.Metadata?.ResourceVersion, timeoutSeconds: 600, cancellationToken: ct);
+        heard();
         await foreach (var (type, ns) in events)
         {
+            heard();
             if (type == WatchEventType.Error)
             {
                 return;

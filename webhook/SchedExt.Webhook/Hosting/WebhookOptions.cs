@@ -30,6 +30,12 @@ internal sealed class WebhookOptions
     /// <summary>IP address to listen on; empty for every interface (IPv6 and IPv4, or IPv4 alone where IPv6 is disabled).</summary>
     public string? ListenAddress { get; set; }
 
+    /// <summary>
+    /// How long a Node or Namespace watch may go without an event or bookmark before it is taken for dead (a connection
+    /// dropped without FIN or RST) and listed and watched again. The API server sends bookmarks about once a minute.
+    /// </summary>
+    public TimeSpan WatchSilence { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>How often the policy, certificate and snapshot files are checked for change.</summary>
     public TimeSpan FileCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -2,10 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SchedExt.Extender.Tests.State;
+namespace SchedExt.Testing;
 
 /// <summary>A TCP relay to a server whose open connections can be frozen (bytes dropped, nothing closed): a connection that died silently.</summary>
-internal sealed class BlackholeProxy : IDisposable
+public sealed class BlackholeProxy : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Uri _target;
