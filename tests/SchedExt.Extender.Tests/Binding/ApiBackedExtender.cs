@@ -22,7 +22,17 @@ public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = nu
     /// <summary>Code the tests run around this replica's Binding calls, to order two replicas' steps exactly.</summary>
     internal BindHooks Hooks { get; } = new();
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder) =>
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        if (time is not null)
+        {
+            // A test on a fake clock jumps minutes at a time: every such jump would end the watches on the server's side
+            // (their timeout) and abandon them on the replica's (their silence limit) at the same instant. Watches that
+            // outlast any jump keep these tests about what they test; reconnects are covered on the real clock
+            // (KubernetesClusterSourceTests).
+            builder.UseSetting("SchedExt:Extender:WatchTimeout", "1.00:00:00");
+        }
+
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<IKubernetes>(_ => clientTimeout is { } timeout ? api.CreateClient(timeout) : api.CreateClient());
@@ -35,6 +45,7 @@ public sealed class ApiBackedExtender(FakeApiServer api, TimeProvider? time = nu
                 new KubernetesClusterApi(sp.GetRequiredService<IKubernetes>(), sp.GetRequiredService<IOptionsMonitor<ExtenderOptions>>(), sp.GetRequiredService<TimeProvider>()),
                 Hooks));
         });
+    }
 
     /// <summary>Waits until the replica has synced and sees <paramref name="nodes"/> GPU nodes.</summary>
     public async Task WaitSyncedAsync(int nodes)

@@ -14,7 +14,7 @@ namespace SchedExt.Extender.Tests.Binding;
 /// What a bind that never completed leaves behind, on a fake clock shared by the replica and the API server (which
 /// stamps each claim's creation with it, to the second): the janitor frees the claims of a pod never bound once they
 /// are older than the binder's abandon limit (2 minutes), keeps those of a bound pod, and the bind's reservation
-/// stops counting after its time-to-live (2 minutes).
+/// stops counting after its time-to-live (2 minutes, once the pod watch has spoken since).
 /// </summary>
 public sealed class ClaimJanitorTests : IAsyncLifetime
 {
@@ -108,8 +108,11 @@ public sealed class ClaimJanitorTests : IAsyncLifetime
     {
         await BindOfUnknownFateAsync();
 
-        // Another pod wanting the whole node: GPUs 0-3 stay promised to train's bind for its time-to-live.
+        // Another pod wanting the whole node: GPUs 0-3 stay promised to train's bind for its time-to-live. The pod watch
+        // has spoken since the bind could have finished (as a healthy watch's bookmarks do; until it has, a reservation
+        // outlives its time-to-live, ReservationsTests): set here, not left to when the fake server's bookmark arrives.
         _time.Advance(TimeSpan.FromSeconds(119));
+        _dgx.Replica.State.Touch(SchedExt.Extender.State.ContactStream.Pods);
         var before = await FilterWholeNodeAsync();
         Assert.Empty(before["NodeNames"]!.AsArray());
         Assert.Equal("needs 8 free GPUs; 4 free", before["FailedNodes"]!["dgx"]!.GetValue<string>());
