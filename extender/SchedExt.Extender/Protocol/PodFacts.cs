@@ -329,8 +329,9 @@ internal sealed class PodFacts
             return false;
         }
 
-        var glob = Annotation(SchedExtKeys.GpuProduct);
-        request = new GpuRequest((int)GpuCount, interconnect, nic, machine, string.IsNullOrWhiteSpace(glob) ? null : glob, memory);
+        // Trimmed like the other request annotations: a stray space from templating must not make every node unresolvable.
+        var glob = Annotation(SchedExtKeys.GpuProduct)?.Trim();
+        request = new GpuRequest((int)GpuCount, interconnect, nic, machine, string.IsNullOrEmpty(glob) ? null : glob, memory);
         return true;
     }
 }

@@ -247,10 +247,12 @@ internal sealed class ClusterState
         {
             var name = index.NameAt(i);
             var info = _nodes[name];
-            var mask = used.GetValueOrDefault(name) & info.Shape.AllGpus;
+            var held = used.GetValueOrDefault(name);
+            var mask = held & info.Shape.AllGpus;
+            var unrecorded = held == ulong.MaxValue;
             // With the index kept, position i is the same node in the previous snapshot: no lookup by name.
             var old = reused ? previous.NodeAt(i) : previous.FindNode(name);
-            var node = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask ? old : new NodeState(info, mask);
+            var node = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask && old.HeldUnrecorded == unrecorded ? old : new NodeState(info, mask, unrecorded);
             nodes[name] = node;
             dense[i] = node;
         }

@@ -3,7 +3,7 @@ using SchedExt.Topology.Shapes;
 namespace SchedExt.Extender.State;
 
 /// <summary>A node and the GPUs in use on it, at one snapshot.</summary>
-internal sealed class NodeState(NodeInfo info, ulong usedGpus)
+internal sealed class NodeState(NodeInfo info, ulong usedGpus, bool heldUnrecorded = false)
 {
     public NodeInfo Info { get; } = info;
 
@@ -13,6 +13,9 @@ internal sealed class NodeState(NodeInfo info, ulong usedGpus)
 
     /// <summary>GPUs held by bound pods (from their annotations).</summary>
     public ulong UsedGpus { get; } = usedGpus;
+
+    /// <summary>A pod holds GPUs here that no assignment names: which ones is unknown, so every GPU counts as used.</summary>
+    public bool HeldUnrecorded { get; } = heldUnrecorded;
 
     /// <summary>GPUs not held by any pod.</summary>
     public ulong FreeGpus => Info.Shape.AllGpus & ~UsedGpus;

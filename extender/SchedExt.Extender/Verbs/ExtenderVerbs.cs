@@ -241,6 +241,10 @@ internal sealed partial class ExtenderVerbs(
                     rejected[(byte)verdict.Reason]++;
                     (verdict.Unresolvable ? unresolvable : failed).Property(RawName(s, i), s.Reasons.Get(verdict));
                     break;
+                case Outcome.HeldUnrecorded:
+                    rejected[(byte)verdict.Reason]++;
+                    failed.Property(RawName(s, i), resource.UnrecordedHolder);
+                    break;
                 case Outcome.Unknown:
                     // Our watch may just be behind: not unresolvable, so the scheduler tries again later.
                     unknown++;
@@ -529,7 +533,7 @@ internal sealed partial class ExtenderVerbs(
 
         var reserved = reservations.Count == 0 ? 0 : reservations.Reserved(snapshot.NodeAt(at).Name, snapshot);
         verdict = planner.Evaluate(compiled, snapshot, at, group, reserved);
-        return verdict.Feasible ? Outcome.Fits : Outcome.Fails;
+        return verdict.Feasible ? Outcome.Fits : Failed(verdict, snapshot.NodeAt(at).HeldUnrecorded);
     }
 
     /// <summary>A snapshot without a name index (not one the cluster state publishes): look the node up by name.</summary>
@@ -543,7 +547,7 @@ internal sealed partial class ExtenderVerbs(
         }
 
         verdict = planner.Evaluate(compiled, node, group, reservations.Reserved(node.Name, snapshot));
-        return verdict.Feasible ? Outcome.Fits : Outcome.Fails;
+        return verdict.Feasible ? Outcome.Fits : Failed(verdict, node.HeldUnrecorded);
     }
 
     /// <summary>Full-Nodes mode: the node's hardware and labels come from the request; its GPUs in use from the pods we watch.</summary>
@@ -557,10 +561,18 @@ internal sealed partial class ExtenderVerbs(
             return Outcome.NoGpus;
         }
 
-        var state = new NodeState(info, snapshot.UsedOn(name) & info.Shape.AllGpus);
+        var used = snapshot.UsedOn(name);
+        var state = new NodeState(info, used & info.Shape.AllGpus);
         verdict = planner.Evaluate(compiled, state, group, reservations.Reserved(name, snapshot));
-        return verdict.Feasible ? Outcome.Fits : Outcome.Fails;
+        return verdict.Feasible ? Outcome.Fits : Failed(verdict, used == ulong.MaxValue);
     }
+
+    /// <summary>
+    /// A node that does not fit now: <see cref="Outcome.HeldUnrecorded"/> when a pod holds GPUs there that no assignment
+    /// names (the state then counts every GPU as used, <see cref="NodeState.HeldUnrecorded"/>), so its reason says that rather than "0 free".
+    /// </summary>
+    private static Outcome Failed(in NodeVerdict verdict, bool heldUnrecorded) =>
+        !verdict.Unresolvable && heldUnrecorded ? Outcome.HeldUnrecorded : Outcome.Fails;
 
     private NodeInfo? ReadNode(VerbScratch s, int i)
     {
@@ -652,6 +664,9 @@ internal sealed class ResourceName(string name)
 
     public byte[] NoGpus { get; } = Escaped($"node has no {name} allocatable");
 
+    public byte[] UnrecordedHolder { get; } = Escaped(
+        "a pod on this node holds GPUs that no schedext.io/assigned-gpus names (placed by another scheduler, or its annotation is missing or malformed); which ones is unknown, so none are given out while it runs");
+
     private static byte[] Escaped(string text) =>
         System.Text.Json.JsonEncodedText.Encode(text, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).EncodedUtf8Bytes.ToArray();
 }
@@ -666,4 +681,7 @@ internal enum Outcome : byte
 
     /// <summary>Nodes mode: the node object sent has no managed GPUs.</summary>
     NoGpus,
+
+    /// <summary>Fails now (not for good) because a pod holds GPUs there that no assignment names: the node counts as full.</summary>
+    HeldUnrecorded,
 }

@@ -1,6 +1,10 @@
 namespace SchedExt.Topology.Requests;
 
-/// <summary>Case-insensitive glob match with <c>*</c> (any run) and <c>?</c> (one character); allocation-free.</summary>
+/// <summary>
+/// Case-insensitive glob match with <c>*</c> (any run) and <c>?</c> (one character), where a space and <c>-</c> match
+/// each other: nvidia-smi names a product <c>NVIDIA H100 80GB HBM3</c>, GPU Feature Discovery's label
+/// <c>NVIDIA-H100-80GB-HBM3</c>, and one glob must find both. Allocation-free.
+/// </summary>
 public static class ProductGlob
 {
     public static bool IsMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
@@ -9,7 +13,7 @@ public static class ProductGlob
         int p = 0, t = 0, star = -1, mark = 0;
         while (t < text.Length)
         {
-            if (p < pattern.Length && (pattern[p] == '?' || char.ToUpperInvariant(pattern[p]) == char.ToUpperInvariant(text[t])))
+            if (p < pattern.Length && (pattern[p] == '?' || Fold(pattern[p]) == Fold(text[t])))
             {
                 p++;
                 t++;
@@ -37,4 +41,6 @@ public static class ProductGlob
 
         return p == pattern.Length;
     }
+
+    private static char Fold(char c) => c == ' ' ? '-' : char.ToUpperInvariant(c);
 }

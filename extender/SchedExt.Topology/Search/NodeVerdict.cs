@@ -72,10 +72,10 @@ public readonly struct NodeVerdict
                 w.Add("needs ").Add(k).Add(" GPUs; node has ").Add(Have);
                 break;
             case Infeasibility.NotEnoughFree:
-                w.Add("needs ").Add(k).Add(" free GPUs; ").Add(Have).Add(" free");
+                w.Add("needs ").Add(k).Add(k == 1 ? " free GPU; " : " free GPUs; ").Add(Have).Add(" free");
                 break;
             case Infeasibility.NoMatchingProduct:
-                w.Add("needs ").Add(k).Add(" free GPUs");
+                w.Add("needs ").Add(k).Add(k == 1 ? " free GPU" : " free GPUs");
                 if (r.ProductGlob is not null)
                 {
                     w.Add(" matching '").Add(r.ProductGlob).Add("'");
@@ -86,10 +86,11 @@ public readonly struct NodeVerdict
                     w.Add(" with at least ").Add(r.MinMemoryMiB).Add(" MiB");
                 }
 
-                w.Add("; ").Add(Have).Add(" free");
+                w.Add("; ").Add(Have).Add(Have == 1 ? " free GPU does" : " free GPUs do");
                 break;
             case Infeasibility.NotEnoughNearNic:
-                w.Add("needs ").Add(k).Add(" free GPUs each with an RDMA NIC at PIX/PXB distance; ").Add(Have).Add(" free");
+                w.Add("needs ").Add(k).Add(k == 1 ? " free GPU with" : " free GPUs each with").Add(" an RDMA NIC at PIX/PXB distance; ")
+                    .Add(Have).Add(Have == 1 ? " free GPU has one" : " free GPUs have one");
                 break;
             case Infeasibility.LinkTooWeak:
                 w.Add("needs ").Add(k).Add(r.Interconnect switch
@@ -104,7 +105,15 @@ public readonly struct NodeVerdict
                 }
                 else
                 {
-                    w.Add(r.Interconnect == Interconnect.NvLink ? "largest free NVLink group is " : "largest such free group is ").Add(Have);
+                    w.Add(r.Interconnect == Interconnect.NvLink ? "largest free NVLink group" : "largest such free group");
+                    if (r.Nic == NicNeed.Required || r.ProductGlob is not null || r.MinMemoryMiB > 0)
+                    {
+                        // The group is counted among the GPUs that meet the pod's other needs, not among all free ones.
+                        w.Add(" of GPUs that also meet the pod's ").Add(r.Nic == NicNeed.Required ? (r.ProductGlob is not null || r.MinMemoryMiB > 0 ? "NIC and GPU" : "NIC") : "GPU")
+                            .Add(" requirements");
+                    }
+
+                    w.Add(" is ").Add(Have);
                 }
 
                 break;

@@ -92,6 +92,6 @@ public sealed class BindTests
         await factory.PostAsync("filter", $$"""{"Pod":{{Pod("second", 4, "nvlink")}},"NodeNames":["dgx-free"]}""");
         await factory.PostAsync("bind", Bind("second", "dgx-free"));
         var (_, body) = await factory.PostAsync("filter", $$"""{"Pod":{{Pod("third", 1)}},"NodeNames":["dgx-free"]}""");
-        Assert.Contains("needs 1 free GPUs; 0 free", body, StringComparison.Ordinal);
+        Assert.Contains("needs 1 free GPU; 0 free", body, StringComparison.Ordinal);
     }
 }

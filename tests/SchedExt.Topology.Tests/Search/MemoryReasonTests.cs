@@ -37,7 +37,7 @@ public sealed class MemoryReasonTests
         var verdict = Evaluate(Topologies.NvSwitch8(memoryMiB: 40960), new GpuRequest(8, MinMemoryMiB: 80896));
 
         Assert.Equal(Infeasibility.NoMatchingProduct, verdict.Reason);
-        Assert.Equal("needs 8 free GPUs with at least 80896 MiB; 0 free", verdict.ReasonText());
+        Assert.Equal("needs 8 free GPUs with at least 80896 MiB; 0 free GPUs do", verdict.ReasonText());
     }
 
     [Fact]

@@ -137,8 +137,8 @@ public sealed class PlacementTableTests
     [InlineData("not enough free", 0x1, 2, Interconnect.Any, NicNeed.None, null, "needs 2 free GPUs; 1 free", false)]
     [InlineData("NVLink pairs split", 0x5, 2, Interconnect.NvLink, NicNeed.None, null, "needs 2 NVLink-connected free GPUs; no two free GPUs share NVLink", false)]
     [InlineData("quad never NVLink on pairs", 0xF, 4, Interconnect.NvLink, NicNeed.None, null, "needs 4 NVLink-connected free GPUs; largest free NVLink group is 2", true)]
-    [InlineData("product mismatch", 0xF, 1, Interconnect.Any, NicNeed.None, "*H100*", "needs 1 free GPUs matching '*H100*'; 0 free", true)]
-    [InlineData("no NICs on this shape", 0xF, 1, Interconnect.Any, NicNeed.Required, null, "needs 1 free GPUs each with an RDMA NIC at PIX/PXB distance; 0 free", true)]
+    [InlineData("product mismatch", 0xF, 1, Interconnect.Any, NicNeed.None, "*H100*", "needs 1 free GPU matching '*H100*'; 0 free GPUs do", true)]
+    [InlineData("no NICs on this shape", 0xF, 1, Interconnect.Any, NicNeed.Required, null, "needs 1 free GPU with an RDMA NIC at PIX/PXB distance; 0 free GPUs have one", true)]
     public void Evaluate_V100Pairs_ExplainsWhy(string name, ulong free, int count, Interconnect tier, NicNeed nic, string? glob, string reason, bool unresolvable)
     {
         var verdict = Evaluate(Pairs4, free, new GpuRequest(count, tier, nic, ProductGlob: glob));
@@ -153,7 +153,7 @@ public sealed class PlacementTableTests
         // Longer than any fixed formatting buffer: the reason still names the glob instead of an enum name.
         var glob = "*" + new string('x', 3000) + "*";
         var verdict = Evaluate(Pairs4, 0xF, new GpuRequest(1, ProductGlob: glob));
-        Assert.Equal($"needs 1 free GPUs matching '{glob}'; 0 free", verdict.ReasonText());
+        Assert.Equal($"needs 1 free GPU matching '{glob}'; 0 free GPUs do", verdict.ReasonText());
     }
 
     [Fact]

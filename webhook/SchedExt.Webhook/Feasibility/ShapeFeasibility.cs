@@ -43,7 +43,7 @@ internal sealed class ShapeFeasibility(PlacementEngine engine) : IShapeFeasibili
             if (rank > closestRank)
             {
                 closestRank = rank;
-                closest = $"{verdict.ReasonText()} on {group.ExampleNode} ({group.Nodes} node(s) of that shape)";
+                closest = $"{verdict.ReasonText()} (on {group.ExampleNode}, {group.Nodes} node(s) of that shape)";
             }
         }
 

@@ -69,7 +69,7 @@ internal sealed class ResolvedIntent : ITemplateScope
         var nic = SchedExtKeys.TryParseNicNeed(Rdma.Value, out var n) ? n : NicNeed.None;
         var memory = GpuMemory.Value is { } m && SchedExtKeys.TryParseMemoryMiB(m, out var mib) ? mib : 0;
 
-        return new GpuRequest(count, interconnect, nic, MachinePolicy, GpuProduct.Value, memory);
+        return new GpuRequest(count, interconnect, nic, MachinePolicy, GpuProduct.Value?.Trim(), memory);
     }
 
     /// <summary>A short human summary, e.g. <c>8 GPU(s), interconnect=nvlink, rdma=required</c>.</summary>
