@@ -45,7 +45,7 @@ internal sealed class ClusterSnapshot
         _facts = new Facts[dense.Length];
         for (var i = 0; i < dense.Length; i++)
         {
-            _facts[i] = new Facts(dense[i].Shape, dense[i].FreeGpus, dense[i].Info.Machine);
+            _facts[i] = new Facts(dense[i].Shape, dense[i].FreeGpus, dense[i].Info.Machine, dense[i].HeldUnrecorded);
         }
 
         _usedByNode = usedByNode;
@@ -129,8 +129,8 @@ internal sealed class ClusterSnapshot
     /// <summary>Where <paramref name="group"/>'s pods are, or null when none is placed: resolve once per request, not per node.</summary>
     public GroupPlacement? Group(string? group) => group is not null && _groups.TryGetValue(group, out var placement) ? placement : null;
 
-    /// <summary>What placement reads of a node, kept per position of the name index.</summary>
-    internal readonly record struct Facts(NodeShape Shape, ulong Free, MachineKind Machine);
+    /// <summary>What placement (and filter's reason for a failing node) reads of a node, kept per position of the name index.</summary>
+    internal readonly record struct Facts(NodeShape Shape, ulong Free, MachineKind Machine, bool HeldUnrecorded);
 }
 
 /// <summary>Where the pods of one placement group are: counts in total, per rack and per block.</summary>
