@@ -224,6 +224,23 @@ public sealed class KestrelListenerTests : IAsyncLifetime, IDisposable
         Assert.Contains("ListenAddress", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:01")]
+    public async Task Start_WatchSilenceNotPositive_FailsNamingTheSetting(string silence)
+    {
+        var (https, metrics) = TwoFreePorts();
+
+        // Zero made every watch cancelled as it was made: a busy loop of warnings and no node ever listed.
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            await using var app = WebhookApp.Build([.. Args("127.0.0.1", https, metrics), "--SchedExt:Webhook:WatchSilence", silence]);
+            await app.StartAsync();
+        });
+
+        Assert.Contains("WatchSilence must be positive", error.Message, StringComparison.Ordinal);
+    }
+
     private HttpClient TlsClient() => new(new SocketsHttpHandler
     {
         SslOptions =

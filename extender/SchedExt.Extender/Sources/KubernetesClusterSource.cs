@@ -251,7 +251,8 @@ internal sealed class KubernetesClusterSource : BackgroundService
             // or conntrack dropping it, the API server's host lost) would leave the read waiting forever, and the view
             // frozen. The server ends a healthy watch by its timeout and sends bookmarks meanwhile, so a watch silent
             // for longer than that is abandoned and started again from the last version seen.
-            using var silence = new CancellationTokenSource(WatchSilenceLimit, _time);
+            // Armed once the watch starts: a slow list is the client's timeout's to end, not this one's.
+            using var silence = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
             using var watchToken = CancellationTokenSource.CreateLinkedTokenSource(ct, silence.Token);
             try
             {

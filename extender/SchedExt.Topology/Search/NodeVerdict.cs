@@ -99,18 +99,25 @@ public readonly struct NodeVerdict
                     Interconnect.PcieSwitch => " free GPUs under shared PCIe switches (PXB or better); ",
                     _ => " free GPUs linked at NODE or better (one NUMA node, or NVLink); ",
                 });
+                // The group is counted among the GPUs that meet the pod's other needs, not among all free ones: say so.
+                var filtered = r.Nic == NicNeed.Required || r.ProductGlob is not null || r.MinMemoryMiB > 0;
+                var needs = r.Nic == NicNeed.Required ? (r.ProductGlob is not null || r.MinMemoryMiB > 0 ? "NIC and GPU" : "NIC") : "GPU";
                 if (Have <= 1)
                 {
-                    w.Add(r.Interconnect == Interconnect.NvLink ? "no two free GPUs share NVLink" : "no two free GPUs share one");
+                    w.Add("no two free GPUs");
+                    if (filtered)
+                    {
+                        w.Add(" that also meet the pod's ").Add(needs).Add(" requirements");
+                    }
+
+                    w.Add(r.Interconnect == Interconnect.NvLink ? " share NVLink" : " share one");
                 }
                 else
                 {
                     w.Add(r.Interconnect == Interconnect.NvLink ? "largest free NVLink group" : "largest such free group");
-                    if (r.Nic == NicNeed.Required || r.ProductGlob is not null || r.MinMemoryMiB > 0)
+                    if (filtered)
                     {
-                        // The group is counted among the GPUs that meet the pod's other needs, not among all free ones.
-                        w.Add(" of GPUs that also meet the pod's ").Add(r.Nic == NicNeed.Required ? (r.ProductGlob is not null || r.MinMemoryMiB > 0 ? "NIC and GPU" : "NIC") : "GPU")
-                            .Add(" requirements");
+                        w.Add(" of GPUs that also meet the pod's ").Add(needs).Add(" requirements");
                     }
 
                     w.Add(" is ").Add(Have);

@@ -147,6 +147,21 @@ public sealed class PlacementTableTests
         Assert.Equal(unresolvable, verdict.Unresolvable);
     }
 
+    [Theory]
+    [InlineData("PIX SYS; SYS SYS; SYS PIX; SYS SYS", 2, "needs 2 NVLink-connected free GPUs; no two free GPUs that also meet the pod's NIC requirements share NVLink")]
+    [InlineData("PIX SYS; PIX SYS; SYS PIX; SYS SYS", 3, "needs 3 NVLink-connected free GPUs; largest free NVLink group of GPUs that also meet the pod's NIC requirements is 2")]
+    public void ReasonText_NvLinkCountedAmongNicGpus_SaysSo(string nics, int count, string reason)
+    {
+        // Two NVLink pairs (0-1, 2-3), all free, PIX NICs near some GPUs only: the group is counted among the GPUs with a
+        // NIC. Before, the first said "no two free GPUs share NVLink", false with both pairs free.
+        var shape = Catalog.GetOrAdd(Topologies.FromMatrix("X NV2 SYS SYS; NV2 X SYS SYS; SYS SYS X NV2; SYS SYS NV2 X", nicMatrix: nics, numa: [0, 0, 1, 1]));
+
+        var verdict = Evaluate(shape, 0xF, new GpuRequest(count, Interconnect.NvLink, NicNeed.Required));
+
+        Assert.False(verdict.Feasible);
+        Assert.Equal(reason, verdict.ReasonText());
+    }
+
     [Fact]
     public void ReasonText_LongProductGlob_SpellsItOut()
     {

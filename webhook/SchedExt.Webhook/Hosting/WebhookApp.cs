@@ -47,6 +47,7 @@ internal static class WebhookApp
             .Validate(o => o.MaxRequestBodyBytes > 0, "SchedExt:Webhook:MaxRequestBodyBytes must be positive")
             .Validate(o => o.HttpsPort is > 0 and < 65536 && o.MetricsPort is > 0 and < 65536 && o.HttpsPort != o.MetricsPort, "SchedExt:Webhook ports must be distinct and in 1..65535")
             .Validate(o => o.FileCheckInterval > TimeSpan.Zero, "SchedExt:Webhook:FileCheckInterval must be positive")
+            .Validate(o => o.WatchSilence > TimeSpan.Zero, "SchedExt:Webhook:WatchSilence must be positive")
             .Validate(o => string.IsNullOrWhiteSpace(o.ListenAddress) || IPAddress.TryParse(o.ListenAddress, out _), "SchedExt:Webhook:ListenAddress must be empty (every interface) or an IP address such as 127.0.0.1")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
