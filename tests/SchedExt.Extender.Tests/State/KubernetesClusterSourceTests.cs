@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using k8s;
 using k8s.Models;
 using SchedExt.Extender.Sources;
@@ -241,6 +242,29 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Relist_SlowerThanTheWatchSilenceLimit_ReportedAsAFailedListNotASilentWatch()
+    {
+        // The silence clock belongs to the watch: before, it ran during the relist too, so a list that took longer than
+        // the limit and then failed was logged as a silent watch (and skipped its back-off).
+        _server.BookmarkInterval = TimeSpan.FromHours(1);
+        _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
+        var kit = new SourceKit(new ExtenderOptions { WatchTimeout = TimeSpan.FromSeconds(1) });
+        var log = new ListLogger<KubernetesClusterSource>();
+        await StartAsync(kit, _server.CreateClient(TimeSpan.FromSeconds(4)), log);
+        await SourceKit.WaitUntilAsync(() => kit.State.Current.Synced, "synced");
+
+        // A node change moves the version on; the pods watch (no bookmarks) still resumes from before it, finds that
+        // history gone (410) and lists again. That list goes unanswered until the client's 4 s timeout, longer than the
+        // 1 s + 1 s silence limit.
+        _server.HangNext("LIST pods");
+        _server.PutNode(KubeObjects.Node("gpu-2", 8, H200));
+        _server.ExpireWatchHistory();
+
+        await SourceKit.WaitUntilAsync(() => log.Entries.Any(e => e.Id.Id == 2022 && e.Message.Contains("of pods", StringComparison.Ordinal)), "the failed pod list reported");
+        Assert.DoesNotContain(log.Entries, e => e.Id.Id == 2027 && e.Message.Contains("of pods", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Start_ApiUnavailable_RetriesUntilItAnswers()
     {
         _server.PutNode(KubeObjects.Node("gpu-1", 8, H200));
@@ -306,10 +330,10 @@ public sealed class KubernetesClusterSourceTests : IAsyncLifetime
         await SourceKit.WaitUntilAsync(() => _server.Requests("WATCH nodes") > nodeWatches + 1, "node watches still answering");
     }
 
-    private async Task StartAsync(SourceKit kit, Kubernetes? through = null)
+    private async Task StartAsync(SourceKit kit, Kubernetes? through = null, ILogger<KubernetesClusterSource>? log = null)
     {
         var client = through ?? _server.CreateClient();
-        var source = new KubernetesClusterSource(client, kit.State, kit.NodeReader, kit.PodReader, kit.WrappedOptions, kit.Time, SourceKit.Silent<KubernetesClusterSource>())
+        var source = new KubernetesClusterSource(client, kit.State, kit.NodeReader, kit.PodReader, kit.WrappedOptions, kit.Time, log ?? SourceKit.Silent<KubernetesClusterSource>())
         {
             InitialBackoff = TimeSpan.FromMilliseconds(20),
             MaxBackoff = TimeSpan.FromMilliseconds(100),
