@@ -18,8 +18,8 @@ public sealed class DraClaimTests
 
         Assert.True(answer.Allowed, answer.Body);
         var pod = answer.Apply(Reviews.Pod(review));
-        Assert.Equal("schedext-gpus-2", pod["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
-        Assert.Equal("2", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+        Assert.Equal("schedext-gpus-2", ClaimTemplate(pod));
+        Assert.Equal("2", GpusAnnotation(pod));
         var again = await host.PostAsync(Reviews.WithPod(review, pod).ToJsonString());
         Assert.True(again.Patch.Count == 0, "second pass patch: " + again.PatchJson);
     }
@@ -40,7 +40,7 @@ public sealed class DraClaimTests
     public async Task Mutate_EnforcedCountClaimNamingAResourceClaimAndAnInvalidTemplate_ReportedAsUnenforceableOnly()
     {
         // The template would not be written (the claim names a ResourceClaim), so its name for this pod is not a problem.
-        var policy = WebhookHost.Policy(lockedGpus: 2, dra: true).Replace("mode: dra\n", "mode: dra\n  dra: {claimTemplate: \"gpus-{pod.label:team}-{gpus}\"}\n", StringComparison.Ordinal);
+        var policy = WithClaimTemplate(WebhookHost.Policy(lockedGpus: 2, dra: true), "gpus-{pod.label:team}-{gpus}");
         using var host = WebhookHost.Default(policy);
         var review = WithClaim("locked", new JsonObject { ["name"] = "gpus", ["resourceClaimName"] = "shared-gpus" });
         Reviews.Pod(review)["metadata"]!["labels"] = new JsonObject { ["team"] = "ML_Ops" };
@@ -61,7 +61,7 @@ public sealed class DraClaimTests
         var answer = await host.PostAsync(review.ToJsonString());
 
         Assert.True(answer.Allowed, answer.Body);
-        Assert.Equal("my-gpus", answer.Apply(Reviews.Pod(review))["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
+        Assert.Equal("my-gpus", ClaimTemplate(answer.Apply(Reviews.Pod(review))));
     }
 
     [Fact]
@@ -76,8 +76,8 @@ public sealed class DraClaimTests
 
         Assert.True(answer.Allowed, answer.Body);
         var pod = answer.Apply(Reviews.Pod(review));
-        Assert.Equal("4", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
-        Assert.Equal("schedext-gpus-4", pod["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
+        Assert.Equal("4", GpusAnnotation(pod));
+        Assert.Equal("schedext-gpus-4", ClaimTemplate(pod));
         var again = await host.PostAsync(Reviews.WithPod(review, pod).ToJsonString());
         Assert.True(again.Patch.Count == 0, "second pass patch: " + again.PatchJson);
     }
@@ -92,7 +92,7 @@ public sealed class DraClaimTests
         var answer = await host.PostAsync(review.ToJsonString());
 
         Assert.True(answer.Allowed, answer.Body);
-        Assert.Equal("8", answer.Apply(Reviews.Pod(review))["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+        Assert.Equal("8", GpusAnnotation(answer.Apply(Reviews.Pod(review))));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class DraClaimTests
     {
         // gpus-{gpus}-{placementGroup} with the pod's group "grp": its claim gpus-8-grp is one the webhook itself writes.
         // Before: {placementGroup} was not yet resolved when the count was read, so the claim was not recognised.
-        var policy = WebhookHost.Policy(dra: true).Replace("mode: dra\n", "mode: dra\n  dra: {claimTemplate: \"gpus-{gpus}-{placementGroup}\"}\n", StringComparison.Ordinal);
+        var policy = WithClaimTemplate(WebhookHost.Policy(dra: true), "gpus-{gpus}-{placementGroup}");
         using var host = WebhookHost.Default(policy);
         var review = WithClaim("default", new JsonObject { ["name"] = "gpus", ["resourceClaimTemplateName"] = "gpus-8-grp" }, (SchedExtKeys.Gpus, "2"), (SchedExtKeys.PlacementGroup, "grp"));
 
@@ -108,7 +108,7 @@ public sealed class DraClaimTests
 
         Assert.True(answer.Allowed, answer.Body);
         var pod = answer.Apply(Reviews.Pod(review));
-        Assert.Equal("8", pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>());
+        Assert.Equal("8", GpusAnnotation(pod));
         var again = await host.PostAsync(Reviews.WithPod(review, pod).ToJsonString());
         Assert.True(again.Patch.Count == 0, "second pass patch: " + again.PatchJson);
     }
@@ -120,7 +120,7 @@ public sealed class DraClaimTests
     {
         // The policy's literal parts are valid; the pod's label makes the name invalid (upper case, '_'). Written, the
         // API server would refuse the pod over a field its author never wrote.
-        var policy = WebhookHost.Policy(mode, dra: true).Replace("mode: dra\n", "mode: dra\n  dra: {claimTemplate: \"gpus-{pod.label:team}-{gpus}\"}\n", StringComparison.Ordinal);
+        var policy = WithClaimTemplate(WebhookHost.Policy(mode, dra: true), "gpus-{pod.label:team}-{gpus}");
         Assert.Contains("claimTemplate", policy, StringComparison.Ordinal);
         using var host = WebhookHost.Default(policy);
         var review = Reviews.OptedIn((SchedExtKeys.Gpus, "2"));
@@ -146,8 +146,16 @@ public sealed class DraClaimTests
         Reviews.Pod(review)["metadata"]!["labels"]!["team"] = "ml-ops";
         var valid = await host.PostAsync(review.ToJsonString());
         Assert.True(valid.Allowed, valid.Body);
-        Assert.Equal("gpus-ml-ops-2", valid.Apply(Reviews.Pod(review))["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>());
+        Assert.Equal("gpus-ml-ops-2", ClaimTemplate(valid.Apply(Reviews.Pod(review))));
     }
+
+    /// <summary>The test policy <paramref name="policy"/> (in DRA mode) with <c>devices.dra.claimTemplate</c> set to <paramref name="template"/>.</summary>
+    private static string WithClaimTemplate(string policy, string template) =>
+        policy.Replace("mode: dra\n", $"mode: dra\n  dra: {{claimTemplate: \"{template}\"}}\n", StringComparison.Ordinal);
+
+    private static string ClaimTemplate(JsonNode pod) => pod["spec"]!["resourceClaims"]![0]!["resourceClaimTemplateName"]!.GetValue<string>();
+
+    private static string GpusAnnotation(JsonNode pod) => pod["metadata"]!["annotations"]![SchedExtKeys.Gpus]!.GetValue<string>();
 
     /// <summary>A pod opted in with schedext.io/gpus "2" (or <paramref name="annotations"/>), with <paramref name="claim"/> and its first container referring to it.</summary>
     private static JsonObject WithClaim(string ns, JsonObject claim, params (string Key, string Value)[] annotations)
