@@ -51,23 +51,25 @@ internal sealed partial class LocalClusterApi(ClusterState state, PendingPods pe
             throw new ApiConflictException($"pod {ns}/{name} is already bound to {pod.NodeName}");
         }
 
-        lock (_gate)
+        if (annotations is not null)
         {
-            var key = ns + "/" + name;
-            if (!_annotations.TryGetValue(key, out var current))
+            lock (_gate)
             {
-                _annotations[key] = current = new Dictionary<string, string>(StringComparer.Ordinal);
-            }
+                var key = ns + "/" + name;
+                if (!_annotations.TryGetValue(key, out var current))
+                {
+                    _annotations[key] = current = new Dictionary<string, string>(StringComparer.Ordinal);
+                }
 
-            foreach (var (k, v) in annotations ?? new Dictionary<string, string>())
-            {
-                current[k] = v;
+                foreach (var (k, v) in annotations)
+                {
+                    current[k] = v;
+                }
             }
-
-            pod = pod with { Annotations = new Dictionary<string, string>(current, StringComparer.Ordinal) };
         }
 
-        _ = AssignedGpus.TryParse(pod.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var gpus);
+        // The assignment is the Binding's; the placement group is the pod's own (as filter saw it).
+        _ = AssignedGpus.TryParse(annotations?.GetValueOrDefault(SchedExtKeys.AssignedGpus) ?? pod.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var gpus);
         var priority = pending.Find(ns, name)?.Priority ?? state.Current.Allocations.GetValueOrDefault(uid)?.Priority ?? 0;
         state.UpsertLocalPod(new PodAllocation(uid, ns, name, node, gpus, pod.Annotations.GetValueOrDefault(SchedExtKeys.PlacementGroup), Priority: priority));
         pending.Forget(ns, name);

@@ -24,6 +24,21 @@ public sealed class BindTests
     }
 
     [Fact]
+    public async Task Bind_PodOfAPlacementGroup_KeepsItsGroup()
+    {
+        // The group is the pod's own (as filter saw it), not part of the assignment the bind writes; an earlier version
+        // of the in-memory bind kept only the written keys and lost it.
+        using var factory = new ExtenderFactory(GoldenCluster.Objects());
+        var pod = Pod("g", 1).Replace("\"annotations\":{", "\"annotations\":{\"schedext.io/placement-group\":\"job-7\",", StringComparison.Ordinal);
+        await factory.PostAsync("filter", $$"""{"Pod":{{pod}},"NodeNames":["dgx-free"]}""");
+
+        var (_, body) = await factory.PostAsync("bind", Bind("g", "dgx-free"));
+
+        Assert.Equal("""{"Error":""}""", body);
+        Assert.Equal("job-7", factory.Services.GetRequiredService<ClusterState>().Current.Allocations["uid-g"].PlacementGroup);
+    }
+
+    [Fact]
     public async Task Bind_ThenSnapshotFileReloaded_PodKeepsItsGpus()
     {
         // The file does not list pods this process bound; a reload must not offer their GPUs again.
