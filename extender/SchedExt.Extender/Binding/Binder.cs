@@ -217,8 +217,9 @@ internal sealed partial class Binder(
     private async Task<string?> AfterBindFailedAsync(string ns, string name, string uid, NodeState node, Dictionary<string, string> annotations, List<HeldClaim> claims, Exception e)
     {
         var (answered, now) = await TryGetPodAsync(ns, name).ConfigureAwait(false);
-        var boundHere = now is not null && now.Uid == uid && now.NodeName == node.Name;
-        if (boundHere && now!.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) == annotations[SchedExtKeys.AssignedGpus])
+        // What the pod is bound with here, if it is bound here (by this bind or another of the same pod).
+        var boundWith = now is not null && now.Uid == uid && now.NodeName == node.Name ? now.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus) : null;
+        if (boundWith is not null && boundWith == annotations[SchedExtKeys.AssignedGpus])
         {
             return null;
         }
@@ -235,7 +236,7 @@ internal sealed partial class Binder(
         // Answered: not bound here with this assignment, or gone (then it holds nothing). Undo what this attempt did, but
         // a claim of a GPU the pod is bound to here by another of its binds (one of this replica's earlier attempts, whose
         // claims this one took over) now guards that bind's assignment and stays.
-        var keep = boundHere && AssignedGpus.TryParse(now!.Annotations.GetValueOrDefault(SchedExtKeys.AssignedGpus), out var bound) ? bound : 0;
+        var keep = AssignedGpus.TryParse(boundWith, out var bound) ? bound : 0;
         await AbandonAsync(node.Name, uid, claims.FindAll(c => (keep & (1UL << c.Gpu)) == 0)).ConfigureAwait(false);
         return Fail("error", $"binding pod {ns}/{name} to {node.Name} failed: {e.Message}");
     }

@@ -23,8 +23,11 @@ internal sealed class Reservations(TimeProvider time, ClusterState? state = null
     /// <summary>Number of reservations held (for metrics and tests).</summary>
     public int Count => _count;
 
-    /// <summary>GPUs reserved on <paramref name="node"/> and not yet visible in <paramref name="snapshot"/>.</summary>
-    public ulong Reserved(string node, ClusterSnapshot snapshot)
+    /// <summary>
+    /// GPUs reserved on <paramref name="node"/> and not yet visible in <paramref name="snapshot"/>, leaving out those of
+    /// <paramref name="except"/> (preemption victims) when given.
+    /// </summary>
+    public ulong Reserved(string node, ClusterSnapshot snapshot, IReadOnlyList<Protocol.Victim>? except = null)
     {
         // PERF: the common case — nothing in flight — is one volatile read, no lock.
         if (_count == 0)
@@ -34,7 +37,7 @@ internal sealed class Reservations(TimeProvider time, ClusterState? state = null
 
         lock (_gate)
         {
-            return ReservedLocked(node, snapshot);
+            return ReservedLocked(node, snapshot, exceptPods: except);
         }
     }
 
@@ -96,20 +99,6 @@ internal sealed class Reservations(TimeProvider time, ClusterState? state = null
             }
 
             return _count;
-        }
-    }
-
-    /// <summary>What is reserved on <paramref name="node"/> by binds in flight, except those of <paramref name="exceptPods"/> (preemption victims).</summary>
-    public ulong ReservedExcept(string node, ClusterSnapshot snapshot, IReadOnlyList<Protocol.Victim> exceptPods)
-    {
-        if (_count == 0)
-        {
-            return 0;
-        }
-
-        lock (_gate)
-        {
-            return ReservedLocked(node, snapshot, exceptPods: exceptPods);
         }
     }
 

@@ -18,7 +18,7 @@ internal static class VictimSelection
         {
             if (!IsVictim(allocation.Uid, victims))
             {
-                taken |= allocation.UnassignedGpus > 0 ? ulong.MaxValue : allocation.Gpus;
+                taken |= allocation.UnassignedGpus > 0 ? NodeState.AllHeld : allocation.Gpus;
             }
         }
 

@@ -35,7 +35,7 @@ internal sealed class PodReader(ILogger<PodReader> logger, Microsoft.Extensions.
             // An annotation naming fewer GPUs than the pod holds (copied from another pod's manifest, or left by another
             // scheduler): the GPUs it does not name are in use somewhere on the node, which then counts as taken.
             var unnamed = held - System.Numerics.BitOperations.PopCount(gpus);
-            return new PodAllocation(uid, ns, metadata.Name ?? uid, node, gpus, string.IsNullOrEmpty(group) ? null : group, unnamed > 0 ? (int)Math.Min(unnamed, int.MaxValue) : 0, priority);
+            return new PodAllocation(uid, ns, metadata.Name ?? uid, node, gpus, string.IsNullOrEmpty(group) ? null : group, GpuCount(unnamed), priority);
         }
 
         if (value is not null)
@@ -45,8 +45,11 @@ internal sealed class PodReader(ILogger<PodReader> logger, Microsoft.Extensions.
 
         // A bound pod that holds GPUs nobody recorded (another scheduler placed it, or its annotation is unreadable):
         // ignoring it would hand its devices out again, so its node counts as fully taken while it runs.
-        return held > 0 ? new PodAllocation(uid, ns, metadata.Name ?? uid, node, 0, null, (int)Math.Min(held, int.MaxValue), priority) : null;
+        return held > 0 ? new PodAllocation(uid, ns, metadata.Name ?? uid, node, 0, null, GpuCount(held), priority) : null;
     }
+
+    /// <summary>A count of GPUs as the allocation keeps it: none when not positive, saturated at <see cref="int.MaxValue"/>.</summary>
+    private static int GpuCount(long count) => count > 0 ? (int)Math.Min(count, int.MaxValue) : 0;
 
     /// <summary>
     /// True when the pod's containers can no longer use GPUs. A pod that is being deleted keeps its GPUs until every

@@ -214,7 +214,7 @@ internal sealed class ClusterState
         foreach (var pod in _pods.Values)
         {
             // GPUs held without a known assignment could be any of the node's devices: none of them may be handed out.
-            used[pod.Node] = used.GetValueOrDefault(pod.Node) | (pod.UnassignedGpus > 0 ? ulong.MaxValue : pod.Gpus);
+            used[pod.Node] = used.GetValueOrDefault(pod.Node) | (pod.UnassignedGpus > 0 ? NodeState.AllHeld : pod.Gpus);
             if (pod.PlacementGroup is not null && _nodes.TryGetValue(pod.Node, out var host))
             {
                 if (!groups.TryGetValue(pod.PlacementGroup, out var g))
@@ -249,7 +249,7 @@ internal sealed class ClusterState
             var info = _nodes[name];
             var held = used.GetValueOrDefault(name);
             var mask = held & info.Shape.AllGpus;
-            var unrecorded = held == ulong.MaxValue;
+            var unrecorded = held == NodeState.AllHeld;
             // With the index kept, position i is the same node in the previous snapshot: no lookup by name.
             var old = reused ? previous.NodeAt(i) : previous.FindNode(name);
             var node = old is not null && ReferenceEquals(old.Info, info) && old.UsedGpus == mask && old.HeldUnrecorded == unrecorded ? old : new NodeState(info, mask, unrecorded);

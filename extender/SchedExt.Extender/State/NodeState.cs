@@ -5,6 +5,9 @@ namespace SchedExt.Extender.State;
 /// <summary>A node and the GPUs in use on it, at one snapshot.</summary>
 internal sealed class NodeState(NodeInfo info, ulong usedGpus, bool heldUnrecorded = false)
 {
+    /// <summary>The used-GPU mask of a node where a pod holds GPUs that no assignment names: all of them, whatever the node has.</summary>
+    public const ulong AllHeld = ulong.MaxValue;
+
     public NodeInfo Info { get; } = info;
 
     public string Name => Info.Name;

@@ -232,18 +232,16 @@ internal sealed partial class ExtenderVerbs(
         var positions = ResolvePositions(s, snapshot);
         for (var i = 0; i < count; i++)
         {
-            switch (Evaluate(s, i, positions, compiled!, placement, snapshot, out var verdict))
+            var outcome = Evaluate(s, i, positions, compiled!, placement, snapshot, out var verdict);
+            switch (outcome)
             {
                 case Outcome.Fits:
                     AddPassing(s, i);
                     break;
-                case Outcome.Fails:
+                case Outcome.Fails or Outcome.HeldUnrecorded:
+                    // HeldUnrecorded is never unresolvable (see Failed): it lands in FailedNodes with its own text.
                     rejected[(byte)verdict.Reason]++;
-                    (verdict.Unresolvable ? unresolvable : failed).Property(RawName(s, i), s.Reasons.Get(verdict));
-                    break;
-                case Outcome.HeldUnrecorded:
-                    rejected[(byte)verdict.Reason]++;
-                    failed.Property(RawName(s, i), resource.UnrecordedHolder);
+                    (verdict.Unresolvable ? unresolvable : failed).Property(RawName(s, i), outcome == Outcome.HeldUnrecorded ? resource.UnrecordedHolder : s.Reasons.Get(verdict));
                     break;
                 case Outcome.Unknown:
                     // Our watch may just be behind: not unresolvable, so the scheduler tries again later.
@@ -394,9 +392,12 @@ internal sealed partial class ExtenderVerbs(
     /// </remarks>
     private List<Victim>? ChooseVictims(CompiledRequest compiled, NodeState node, ClusterSnapshot snapshot, string? group, IEnumerable<PodAllocation> holders, List<Victim> given, int priority)
     {
+        // Other binds in flight keep what they reserved; the scheduler's victims' own reservations count as freed. Pods
+        // added below are in the snapshot, whose reservations are already gone (Reservations drops those it shows).
+        var reserved = reservations.Reserved(node.Name, snapshot, except: given);
         bool Frees(IReadOnlyList<Victim> victims)
         {
-            var free = node.Info.Shape.AllGpus & ~VictimSelection.TakenWithout(holders, victims) & ~reservations.ReservedExcept(node.Name, snapshot, victims);
+            var free = node.Info.Shape.AllGpus & ~VictimSelection.TakenWithout(holders, victims) & ~reserved;
             return planner.EvaluateWithFree(compiled, node, snapshot, group, free).Feasible;
         }
 
@@ -410,6 +411,7 @@ internal sealed partial class ExtenderVerbs(
             .OrderBy(a => a.Priority)
             .ThenBy(a => a.Uid, StringComparer.Ordinal)
             .ToList();
+        var extraVictims = extra.Select(a => new Victim(a.Uid)).ToArray();
         // The fewest pods; among as many, the set whose highest priority is lowest, then whose priorities add up to least
         // (kube-scheduler's own order for choosing between preemption candidates).
         var tried = 0;
@@ -425,7 +427,8 @@ internal sealed partial class ExtenderVerbs(
                     break;
                 }
 
-                var rank = (Highest: picked.Max(i => extra[i].Priority), Sum: picked.Sum(i => (long)extra[i].Priority));
+                // extra is sorted by priority and the indices ascend: the last picked is the highest.
+                var rank = (Highest: extra[picked[^1]].Priority, Sum: picked.Sum(i => (long)extra[i].Priority));
                 if (best is not null && rank.CompareTo(bestRank) >= 0)
                 {
                     continue;
@@ -433,7 +436,7 @@ internal sealed partial class ExtenderVerbs(
 
                 trial.Clear();
                 trial.AddRange(given);
-                trial.AddRange(picked.Select(i => new Victim(extra[i].Uid)));
+                trial.AddRange(picked.Select(i => extraVictims[i]));
                 if (Frees(trial))
                 {
                     (best, bestRank) = ([.. picked], rank);
@@ -442,7 +445,7 @@ internal sealed partial class ExtenderVerbs(
 
             if (best is not null)
             {
-                return [.. given, .. best.Select(i => new Victim(extra[i].Uid))];
+                return [.. given, .. best.Select(i => extraVictims[i])];
             }
 
             if (tried > MaxVictimSetsTried)
@@ -563,9 +566,9 @@ internal sealed partial class ExtenderVerbs(
         }
 
         var used = snapshot.UsedOn(name);
-        var state = new NodeState(info, used & info.Shape.AllGpus);
+        var state = new NodeState(info, used & info.Shape.AllGpus, used == NodeState.AllHeld);
         verdict = planner.Evaluate(compiled, state, group, reservations.Reserved(name, snapshot));
-        return verdict.Feasible ? Outcome.Fits : Failed(verdict, used == ulong.MaxValue);
+        return verdict.Feasible ? Outcome.Fits : Failed(verdict, state.HeldUnrecorded);
     }
 
     /// <summary>

@@ -100,12 +100,12 @@ public readonly struct NodeVerdict
                     _ => " free GPUs linked at NODE or better (one NUMA node, or NVLink); ",
                 });
                 // The group is counted among the GPUs that meet the pod's other needs, not among all free ones: say so.
-                var filtered = r.Nic == NicNeed.Required || r.ProductGlob is not null || r.MinMemoryMiB > 0;
-                var needs = r.Nic == NicNeed.Required ? (r.ProductGlob is not null || r.MinMemoryMiB > 0 ? "NIC and GPU" : "NIC") : "GPU";
+                var gpuNeeds = r.ProductGlob is not null || r.MinMemoryMiB > 0;
+                var needs = r.Nic == NicNeed.Required ? (gpuNeeds ? "NIC and GPU" : "NIC") : gpuNeeds ? "GPU" : null;
                 if (Have <= 1)
                 {
                     w.Add("no two free GPUs");
-                    if (filtered)
+                    if (needs is not null)
                     {
                         w.Add(" that also meet the pod's ").Add(needs).Add(" requirements");
                     }
@@ -115,7 +115,7 @@ public readonly struct NodeVerdict
                 else
                 {
                     w.Add(r.Interconnect == Interconnect.NvLink ? "largest free NVLink group" : "largest such free group");
-                    if (filtered)
+                    if (needs is not null)
                     {
                         w.Add(" of GPUs that also meet the pod's ").Add(needs).Add(" requirements");
                     }

@@ -69,6 +69,9 @@ internal static class IntentResolver
         int? explicitCount = demand.Count;
         var claimCount = demand.Holders == 0 ? ClaimCount(policy, pod, intent) : null;
         explicitCount ??= claimCount;
+
+        // The pod asks for devices itself (a container names the resource, or its own DRA claim gives a count).
+        var ownRequest = demand.Holders > 0 || claimCount is not null;
         if (demand.Problem is { } invalid)
         {
             problems.Add(new(AdmissionProblem.InvalidGpuCount, invalid));
@@ -85,7 +88,7 @@ internal static class IntentResolver
                 annotationUnparsed = true;
                 problems.Add(new(AdmissionProblem.InvalidGpuCount, $"{SchedExtKeys.Gpus}: '{raw}' is not a GPU count in 1..{NodeTopology.MaxGpus}"));
             }
-            else if (demand.Holders == 0 && claimCount is null)
+            else if (!ownRequest)
             {
                 explicitCount = n;
             }
@@ -113,7 +116,7 @@ internal static class IntentResolver
         }
         else
         {
-            intent.Gpus = demand.Holders > 0 || claimCount is not null ? explicitCount : explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
+            intent.Gpus = ownRequest ? explicitCount : explicitCount ?? sources.Profile?.Gpus ?? sources.Namespace?.Gpus;
             intent.GpusAnnotationKept = annotationUnparsed;
         }
 

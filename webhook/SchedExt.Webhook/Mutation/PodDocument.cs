@@ -64,22 +64,26 @@ internal sealed class PodDocument
     }
 
     /// <summary>The <c>resourceClaimTemplateName</c> of the pod's resource claim <paramref name="claim"/>, or null (no such claim, or one naming a ResourceClaim).</summary>
-    public string? ClaimTemplateName(string claim)
+    public string? ClaimTemplateName(string claim) =>
+        ArrayOf(Spec, "resourceClaims") is { } claims && IndexOfNamed(claims, claim) is var at and >= 0
+            ? Str(claims[at], "resourceClaimTemplateName")
+            : null;
+
+    /// <summary>The index of the first entry of <paramref name="array"/> whose <c>name</c> is <paramref name="name"/>, or -1.</summary>
+    public static int IndexOfNamed(JsonElement array, string name)
     {
-        if (ArrayOf(Spec, "resourceClaims") is not { } claims)
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
         {
-            return null;
-        }
-
-        foreach (var entry in claims.EnumerateArray())
-        {
-            if (Str(entry, "name") == claim)
+            if (Str(item, "name") == name)
             {
-                return Str(entry, "resourceClaimTemplateName");
+                return i;
             }
+
+            i++;
         }
 
-        return null;
+        return -1;
     }
 
     public static JsonElement? Child(JsonElement? parent, string name) =>

@@ -14,6 +14,8 @@ namespace SchedExt.Webhook.Mutation;
 /// </remarks>
 internal sealed class PodGpuDemand
 {
+    private static readonly string NotACount = string.Create(CultureInfo.InvariantCulture, $"not a GPU count in 1..{NodeTopology.MaxGpus}");
+
     private readonly List<string> _holders = [];
 
     private PodGpuDemand()
@@ -77,7 +79,7 @@ internal sealed class PodGpuDemand
             demand.SoleContainer = -1;
         }
 
-        var range = string.Create(CultureInfo.InvariantCulture, $"not a GPU count in 1..{NodeTopology.MaxGpus}");
+        var range = NotACount;
         if (unreadable is not null)
         {
             demand.Problem = $"{unreadable} is {range}";

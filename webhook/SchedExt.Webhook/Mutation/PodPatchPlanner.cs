@@ -162,7 +162,7 @@ internal static class PodPatchPlanner
         var claim = policy.DraClaimName;
         var template = policy.DraClaimTemplate.Render(intent);
         var claims = PodDocument.Child(pod.Spec, "resourceClaims");
-        var existing = claims is { ValueKind: JsonValueKind.Array } array ? IndexOfNamed(array, claim) : -1;
+        var existing = claims is { ValueKind: JsonValueKind.Array } array ? PodDocument.IndexOfNamed(array, claim) : -1;
         var written = existing < 0 || (intent.GpusEnforced && PodDocument.Str(claims!.Value[existing], "resourceClaimName") is null);
         if (written && !KubernetesNames.IsDns1123Subdomain(template))
         {
@@ -454,23 +454,7 @@ internal static class PodPatchPlanner
         }
     }
 
-    private static bool ContainsNamed(JsonElement array, string name) => IndexOfNamed(array, name) >= 0;
-
-    private static int IndexOfNamed(JsonElement array, string name)
-    {
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            if (PodDocument.Str(item, "name") == name)
-            {
-                return i;
-            }
-
-            i++;
-        }
-
-        return -1;
-    }
+    private static bool ContainsNamed(JsonElement array, string name) => PodDocument.IndexOfNamed(array, name) >= 0;
 
     private static Toleration ReadToleration(JsonElement t)
     {
